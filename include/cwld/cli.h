@@ -1,0 +1,14 @@
+/* Subcommands of the one cwld binary: each lives in src/cli/cmd_<name>.c and
+ * is listed in the table in src/cli/main.c. */
+#ifndef CWLD_CLI_H
+#define CWLD_CLI_H
+
+/* Each returns the process exit status (CWLD_EXIT_* from err.h). argv[0] is
+ * the subcommand name; getopt_long is used inside; -h/--help prints usage to
+ * stdout and returns 0. */
+int cmd_run(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_dag(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
+
+#endif

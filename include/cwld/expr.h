@@ -1,0 +1,34 @@
+/* CWL expressions: parameter references $(inputs.x.path) always, and with
+ * InlineJavascriptRequirement JavaScript $(...) and ${...} through duktape,
+ * each evaluation bounded in time and memory. */
+#ifndef CWLD_EXPR_H
+#define CWLD_EXPR_H
+#include <jansson.h>
+#include "cwld/err.h"
+
+#define EXPR_TIME_LIMIT_MS 5000
+#define EXPR_HEAP_LIMIT (64u * 1024 * 1024)
+
+struct expr_ctx;
+
+/* js: non-zero when InlineJavascriptRequirement is in force; lib (borrowed,
+ * may be NULL) is its expressionLib array of strings, evaluated once. */
+struct expr_ctx *expr_ctx_new(int js, const json_t *lib, struct cwld_err *err);
+void expr_ctx_free(struct expr_ctx *ctx); /* NULL does nothing */
+
+/* Non-zero when s contains an unescaped $( or ${. */
+int expr_has_expression(const char *s);
+
+/* Evaluates a string per the spec: a string that is exactly one expression
+ * yields that expression's JSON value (any type); otherwise each expression
+ * is interpolated (objects/arrays as JSON text, strings as-is) and "\$(" is
+ * a literal. inputs, self, runtime are borrowed (self/runtime may be NULL).
+ * Returns a new reference or NULL with err naming the expression. */
+json_t *expr_eval(struct expr_ctx *ctx, const char *text, const json_t *inputs,
+    const json_t *self, const json_t *runtime, struct cwld_err *err);
+
+/* As expr_eval when v is a string; otherwise returns a new reference to v. */
+json_t *expr_eval_value(struct expr_ctx *ctx, const json_t *v, const json_t *inputs,
+    const json_t *self, const json_t *runtime, struct cwld_err *err);
+
+#endif

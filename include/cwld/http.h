@@ -1,0 +1,77 @@
+/* Asynchronous HTTP on the event loop: libcurl multi driven by libevent
+ * (CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION), over TCP or a unix socket. */
+#ifndef CWLD_HTTP_H
+#define CWLD_HTTP_H
+#include <stddef.h>
+#include <event2/event.h>
+#include "cwld/err.h"
+
+struct http;
+struct http_xfer;
+
+struct http_response {
+	long status;         /* 0 when the transfer failed */
+	const char *body;    /* NUL-terminated, borrowed for the callback; ""
+	                      * when the body went to an on_data callback */
+	size_t len;
+	const char *error;   /* curl's message when status == 0 */
+	const char *headers; /* raw header block of the final response,
+	                      * NUL-terminated, borrowed; "" when none */
+};
+
+/* Called exactly once per successful http_request(), always from the event
+ * loop, never from inside http_request(). Must not call http_free(). */
+typedef void (*http_cb)(void *arg, const struct http_response *res);
+
+/* unix_socket may be NULL (TCP). */
+struct http *http_new(struct event_base *base, const char *unix_socket, struct cwld_err *err);
+/* Aborts transfers in flight without calling their callbacks. */
+void http_free(struct http *h);
+
+/* Starts method url with an optional body (copied) and content type.
+ * timeout_ms 0 means none. The response body is capped at 16 MiB; a larger
+ * one fails the request (status 0). 0 or -1 with err. */
+int http_request(struct http *h, const char *method, const char *url,
+    const char *body, size_t body_len, const char *content_type,
+    long timeout_ms, http_cb cb, void *arg, struct cwld_err *err);
+
+/* Receives a 2xx response body as it arrives, instead of it being kept (for
+ * logs and streams); return 0 to go on, -1 to abort the transfer (it then
+ * completes with status 0). Bodies of other statuses are kept as usual so
+ * the error message can be read. */
+typedef int (*http_data_cb)(void *arg, const char *data, size_t len);
+/* Called once when the final response's headers are complete, before any
+ * body; status is the HTTP status. Runs inside a curl callback: it may call
+ * http_request() (requests are started from the loop later) but must not
+ * call http_cancel() or http_free(). */
+typedef void (*http_headers_cb)(void *arg, long status, const char *headers);
+
+struct http_req {
+	const char *method;         /* NULL: GET */
+	const char *url;
+	const char *body;           /* copied; NULL: none */
+	size_t body_len;
+	const char *content_type;   /* NULL: none */
+	const char *const *headers; /* NULL-terminated "Name: value", or NULL */
+	const char *userpwd;        /* "user:password" for HTTP Basic, or NULL */
+	const char *aws_sigv4;      /* CURLOPT_AWS_SIGV4 provider, or NULL */
+	long timeout_ms;            /* 0: none */
+	size_t max_body;            /* 0: 16 MiB */
+	http_data_cb on_data;       /* optional */
+	http_headers_cb on_headers; /* optional */
+	void *data_arg;             /* for on_data and on_headers */
+};
+
+/* Like http_request() with every option; returns a handle usable with
+ * http_cancel() until cb has been called, or NULL with err. */
+struct http_xfer *http_request_ex(struct http *h, const struct http_req *req,
+    http_cb cb, void *arg, struct cwld_err *err);
+/* Aborts one transfer whose callback has not run yet; cb is never called.
+ * Not from inside that transfer's own callbacks. */
+void http_cancel(struct http_xfer *x);
+
+/* The value of header name (case-insensitive) in a raw header block such as
+ * http_response.headers, trimmed, as a new string; NULL when absent. */
+char *http_header_get(const char *headers, const char *name);
+
+#endif

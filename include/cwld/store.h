@@ -1,0 +1,81 @@
+/* The run store: one SQLite file (WAL) holding runs, steps, attempts and the
+ * provenance of output files. Each transition is committed before the engine
+ * acts on it. */
+#ifndef CWLD_STORE_H
+#define CWLD_STORE_H
+#include <stdint.h>
+#include <jansson.h>
+#include "cwld/err.h"
+
+/* States, as stored (TEXT): */
+#define STORE_PENDING "pending"
+#define STORE_RUNNING "running"
+#define STORE_SUCCESS "success"
+#define STORE_FAILED "failed"
+#define STORE_SKIPPED "skipped"
+#define STORE_CANCELLED "cancelled"
+
+struct store;
+
+/* Opens (creating) the database file, sets WAL, a 5 s busy timeout,
+ * foreign keys and synchronous=FULL, applies migrations, prepares its
+ * statements. Every call below is one short autocommit statement (or one
+ * read transaction); errors name what was being done and sqlite3_errmsg.
+ * Times are stored as ISO-8601 UTC text with milliseconds (see
+ * migrations/0001_init.sql). NULL with err. */
+struct store *store_open(const char *path, struct cwld_err *err);
+void store_close(struct store *st); /* NULL does nothing */
+
+/* Creates a run in state pending. run_id is the caller's unique text id;
+ * process is the document URI; inputs borrowed (stored as JSON text). */
+int store_run_create(struct store *st, const char *run_id, const char *process,
+    const json_t *inputs, struct cwld_err *err);
+/* Sets state (and started/finished times as the state implies: running
+ * sets started_at once and clears finished_at, a final state sets
+ * finished_at; running also records getpid() as the runner's pid); outputs
+ * (borrowed, may be NULL: keeps what was stored) stored as JSON text. An
+ * unknown run or a state outside the list above is an error. */
+int store_run_set_state(struct store *st, const char *run_id, const char *state,
+    const json_t *outputs, struct cwld_err *err);
+
+/* Creates a step of a run (name is the step's path, e.g. "align" or
+ * "sub/inner" or "scatter/align.3"), state pending; returns its rowid or -1. */
+int64_t store_step_create(struct store *st, const char *run_id, const char *name,
+    struct cwld_err *err);
+int store_step_set_state(struct store *st, int64_t step, const char *state,
+    const json_t *outputs, struct cwld_err *err);
+
+/* Attempts: created running-to-be, then started (container id may be NULL
+ * for host execution), then finished with exit code (-1 unknown). */
+int64_t store_attempt_create(struct store *st, int64_t step, int number,
+    const char *workdir, struct cwld_err *err);
+int store_attempt_started(struct store *st, int64_t attempt, const char *container_id,
+    const char *image, const json_t *command, struct cwld_err *err);
+int store_attempt_finished(struct store *st, int64_t attempt, const char *state,
+    int exit_code, const char *message, struct cwld_err *err);
+
+/* Provenance of one output file: location, checksum, size, the attempt that
+ * produced it, the image (may be NULL) and what it was derived from
+ * (borrowed JSON array of input locations/checksums). */
+int store_output_file_add(struct store *st, int64_t attempt, const char *location,
+    const char *checksum, int64_t size, const char *image, const json_t *derived_from,
+    struct cwld_err *err);
+
+/* Records why a run failed (text for people; NULL clears it). */
+int store_run_set_error(struct store *st, const char *run_id, const char *message,
+    struct cwld_err *err);
+
+/* Reading back (one read transaction each). store_run_get returns a new
+ * object { "id", "process", "inputs", "outputs", "state", "created_at",
+ * "started_at", "finished_at", "pid", "error", "steps": [ { "id", "name",
+ * "state", "outputs", times, "attempts": [ { "id", "number", "state",
+ * "workdir", "container_id", "image", "command", "exit_code", "message",
+ * times, "output_files": [ { "location", "checksum", "size", "image",
+ * "derived_from", "created_at" } ] } ] } ] }; JSON columns come back as JSON,
+ * NULL columns as null. An unknown run is NULL with code CWLD_EXIT_USAGE.
+ * store_runs_list returns a new array of run objects (without "steps"),
+ * oldest first, only those in state when state is not NULL. */
+json_t *store_run_get(struct store *st, const char *run_id, struct cwld_err *err);
+json_t *store_runs_list(struct store *st, const char *state, struct cwld_err *err);
+
+#endif

@@ -1,0 +1,305 @@
+/* `cwld run` (and `cwl-runner`): load a process and its job, run it on one
+ * event loop with the scheduler, record it in the store, move the outputs
+ * to --outdir and print the CWL output object on stdout. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "cwld/cli.h"
+#include "cwld/fs.h"
+#include "cwld/load.h"
+#include "cwld/log.h"
+#include "cwld/params.h"
+#include "cwld/relocate.h"
+#include "cwld/scheduler.h"
+#include "cwld/store.h"
+#include "cwld/uri.h"
+#include "cwld/xmalloc.h"
+
+struct run_result {
+	int done;
+	int status;
+	json_t *outputs;
+	char *msg;
+};
+
+static void
+run_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: cwld run [OPTIONS] PROCESS [JOB]\n"
+	    "       cwl-runner [OPTIONS] PROCESS [JOB]\n"
+	    "\n"
+	    "Runs a CWL CommandLineTool, ExpressionTool or Workflow with the inputs in JOB\n"
+	    "(YAML or JSON; none means no inputs) and prints the output object as JSON on\n"
+	    "stdout. Tools with a DockerRequirement run in containers through the Docker\n"
+	    "Engine API ($DOCKER_HOST or /var/run/docker.sock); others run on the host.\n"
+	    "\n"
+	    "options:\n"
+	    "  --outdir DIR            where final outputs go (default: current directory)\n"
+	    "  --parallel N            tool invocations at once (default: number of cores)\n"
+	    "  --state-dir DIR         database and work dirs (default: $CWLD_STATE_DIR,\n"
+	    "                          else $XDG_DATA_HOME/cwld or ~/.local/share/cwld)\n"
+	    "  --no-container          ignore DockerRequirement, run every tool on the host\n"
+	    "  --force-docker          run tools without DockerRequirement in a container too\n"
+	    "  --default-container IMG image for those tools (with --force-docker)\n"
+	    "  --leave-workdir         keep the run's work directories after success\n"
+	    "  -q, --quiet             only errors on stderr\n"
+	    "  -v, --verbose           more logging (repeat for debug)\n"
+	    "  -h, --help              this text\n"
+	    "\n"
+	    "exit status: 0 success, 1 the workflow failed, 2 invalid document or inputs,\n"
+	    "3 Docker unreachable, 33 unsupported CWL feature.\n");
+}
+
+static char *
+run_state_dir(const char *opt)
+{
+	const char *e;
+
+	if (opt)
+		return fs_abspath(opt);
+	if ((e = getenv("CWLD_STATE_DIR")) && *e)
+		return fs_abspath(e);
+	if ((e = getenv("XDG_DATA_HOME")) && *e)
+		return xasprintf("%s/cwld", e);
+	if ((e = getenv("HOME")) && *e)
+		return xasprintf("%s/.local/share/cwld", e);
+	return xstrdup("/tmp/cwld");
+}
+
+/* A random run id: 16 hex digits of the time and 16 of randomness. */
+static char *
+run_new_id(void)
+{
+	unsigned char r[8] = { 0 };
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	struct timespec ts;
+
+	if (fd >= 0) {
+		if (read(fd, r, sizeof r) != (ssize_t)sizeof r)
+			memset(r, 0, sizeof r);
+		close(fd);
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	srandom((unsigned)(ts.tv_nsec ^ r[0] ^ (r[1] << 8) ^ getpid()));
+	return xasprintf("%08lx%02x%02x%02x%02x%02x%02x", (unsigned long)ts.tv_sec,
+	    r[0], r[1], r[2], r[3], r[4], r[5]);
+}
+
+static void
+run_done(void *arg, int status, json_t *outputs, const char *msg)
+{
+	struct run_result *r = arg;
+
+	r->done = 1;
+	r->status = status;
+	r->outputs = outputs ? json_incref(outputs) : NULL;
+	r->msg = msg ? xstrdup(msg) : NULL;
+}
+
+static void
+run_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct sched *s = arg;
+
+	(void)what;
+	log_warnx("%s received: cancelling the run", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	sched_cancel(s);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "outdir", required_argument, NULL, 'o' },
+		{ "parallel", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "no-container", no_argument, NULL, 'N' },
+		{ "force-docker", no_argument, NULL, 'F' },
+		{ "default-container", required_argument, NULL, 'D' },
+		{ "leave-workdir", no_argument, NULL, 'L' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cwld_err err = { 0 };
+	struct load_ctx *lc = NULL;
+	struct store *st = NULL;
+	struct sched *s = NULL;
+	struct event_base *base = NULL;
+	struct event *sigint = NULL, *sigterm = NULL;
+	struct run_result res = { 0 };
+	struct sched_opts so = { 0 };
+	json_t *process = NULL, *job = NULL, *inputs = NULL;
+	char *state_dir = NULL, *run_dir = NULL, *db = NULL, *run_id = NULL, *outdir = NULL;
+	const char *opt_state = NULL, *opt_outdir = NULL;
+	int ch, rc = CWLD_EXIT_USAGE, leave = 0, verbosity = 1;
+	long parallel = sysconf(_SC_NPROCESSORS_ONLN);
+	char *end;
+
+	so.parallel = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o': opt_outdir = optarg; break;
+		case 'p':
+			parallel = strtol(optarg, &end, 10);
+			if (*end != '\0' || parallel < 1 || parallel > 4096) {
+				fprintf(stderr, "cwld run: --parallel wants a number from 1 to 4096, not '%s'\n", optarg);
+				return CWLD_EXIT_USAGE;
+			}
+			break;
+		case 's': opt_state = optarg; break;
+		case 'N': so.no_container = 1; break;
+		case 'F': so.force_docker = 1; break;
+		case 'D': so.default_container = optarg; break;
+		case 'L': leave = 1; break;
+		case 'q': verbosity = 0; break;
+		case 'v': verbosity++; break;
+		case 'h': run_usage(stdout); return CWLD_EXIT_OK;
+		default: run_usage(stderr); return CWLD_EXIT_USAGE;
+		}
+	}
+	log_set_level(verbosity);
+	if (argc - optind < 1 || argc - optind > 2) {
+		run_usage(stderr);
+		return CWLD_EXIT_USAGE;
+	}
+	if (so.default_container && !so.no_container)
+		so.force_docker = 1; /* as the reference runner: an image for every tool */
+
+	lc = load_ctx_new();
+	process = load_process(lc, argv[optind], &err);
+	if (process == NULL) {
+		fprintf(stderr, "%s\n", err.msg);
+		rc = err.code ? err.code : CWLD_EXIT_USAGE;
+		goto out;
+	}
+	if (argc - optind == 2) {
+		job = load_job(lc, argv[optind + 1], &err);
+		if (job == NULL) {
+			fprintf(stderr, "%s\n", err.msg);
+			rc = err.code ? err.code : CWLD_EXIT_USAGE;
+			goto out;
+		}
+	} else
+		job = json_object();
+	{
+		char *cwd = fs_abspath(".");
+		char *slashed = xasprintf("%s/", cwd);
+		char *jbase = argc - optind == 2 ? uri_from_path(argv[optind + 1]) : uri_from_path(slashed);
+		inputs = params_fill_inputs(json_object_get(process, "inputs"), job, jbase, &err);
+		free(jbase);
+		free(slashed);
+		free(cwd);
+	}
+	if (inputs == NULL) {
+		fprintf(stderr, "%s: %s\n", argc - optind == 2 ? argv[optind + 1] : argv[optind], err.msg);
+		rc = err.code ? err.code : CWLD_EXIT_USAGE;
+		goto out;
+	}
+
+	state_dir = run_state_dir(opt_state);
+	run_id = run_new_id();
+	run_dir = xasprintf("%s/runs/%s", state_dir, run_id);
+	db = xasprintf("%s/cwld.db", state_dir);
+	if (fs_mkdir_p(run_dir, &err) < 0 || (st = store_open(db, &err)) == NULL) {
+		fprintf(stderr, "cwld run: %s\n", err.msg);
+		rc = CWLD_EXIT_FAILED;
+		goto out;
+	}
+	if (store_run_create(st, run_id, json_string_value(json_object_get(process, "id")),
+	    inputs, &err) < 0 || store_run_set_state(st, run_id, STORE_RUNNING, NULL, &err) < 0) {
+		fprintf(stderr, "cwld run: %s\n", err.msg);
+		rc = CWLD_EXIT_FAILED;
+		goto out;
+	}
+	log_info("run %s started (state in %s)", run_id, db);
+
+	base = event_base_new();
+	so.run_id = run_id;
+	so.run_dir = run_dir;
+	so.parallel = (int)parallel;
+	if (base == NULL || (s = sched_new(base, st, &so, &err)) == NULL) {
+		fprintf(stderr, "cwld run: %s\n", base ? err.msg : "cannot create event loop");
+		rc = CWLD_EXIT_FAILED;
+		goto out;
+	}
+	sigint = evsignal_new(base, SIGINT, run_signal_cb, s);
+	sigterm = evsignal_new(base, SIGTERM, run_signal_cb, s);
+	if (sigint)
+		evsignal_add(sigint, NULL);
+	if (sigterm)
+		evsignal_add(sigterm, NULL);
+	if (sched_process_start(s, process, inputs, "", NULL, NULL, run_done, &res, &err) < 0) {
+		fprintf(stderr, "cwld run: %s\n", err.msg);
+		store_run_set_state(st, run_id, STORE_FAILED, NULL, &err);
+		rc = err.code ? err.code : CWLD_EXIT_FAILED;
+		goto out;
+	}
+	/* Everything happens in callbacks; the loop ends when nothing is left. */
+	while (!res.done && event_base_dispatch(base) == 0 && !res.done)
+		;
+	if (!res.done) {
+		fprintf(stderr, "cwld run: run %s: the event loop ended before the run finished\n", run_id);
+		rc = CWLD_EXIT_FAILED;
+		goto out;
+	}
+	if (res.status != 0) {
+		fprintf(stderr, "cwld run: run %s %s: %s\n", run_id,
+		    sched_cancelled(s) ? "cancelled" : "failed", res.msg ? res.msg : "");
+		store_run_set_state(st, run_id, sched_cancelled(s) ? STORE_CANCELLED : STORE_FAILED,
+		    NULL, &err);
+		rc = res.status == CWLD_EXIT_USAGE || res.status == CWLD_EXIT_UNSUPPORTED ?
+		    res.status : CWLD_EXIT_FAILED;
+		goto out;
+	}
+	outdir = opt_outdir ? xstrdup(opt_outdir) : fs_abspath(".");
+	if (relocate_outputs_from(res.outputs, outdir, run_dir, &err) < 0) {
+		fprintf(stderr, "cwld run: run %s: cannot move outputs to %s: %s\n", run_id, outdir, err.msg);
+		store_run_set_state(st, run_id, STORE_FAILED, NULL, &err);
+		rc = CWLD_EXIT_FAILED;
+		goto out;
+	}
+	if (store_run_set_state(st, run_id, STORE_SUCCESS, res.outputs, &err) < 0)
+		log_warnx("run %s: %s", run_id, err.msg);
+	{
+		char *text = json_dumps(res.outputs, JSON_INDENT(4) | JSON_ENCODE_ANY);
+		printf("%s\n", text ? text : "{}");
+		fflush(stdout);
+		free(text);
+	}
+	log_info("run %s finished: success", run_id);
+	if (!leave && fs_rm_rf(run_dir, &err) < 0)
+		log_warnx("run %s: cannot remove work dir: %s", run_id, err.msg);
+	rc = CWLD_EXIT_OK;
+out:
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	sched_free(s);
+	if (base)
+		event_base_free(base);
+	store_close(st);
+	json_decref(res.outputs);
+	free(res.msg);
+	json_decref(process);
+	json_decref(job);
+	json_decref(inputs);
+	load_ctx_free(lc);
+	free(state_dir);
+	free(run_dir);
+	free(db);
+	free(run_id);
+	free(outdir);
+	return rc;
+}

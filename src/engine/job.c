@@ -1,0 +1,857 @@
+/* One invocation of a CommandLineTool or ExpressionTool. It makes the work
+ * directories, the runtime object, stages file literals and
+ * InitialWorkDirRequirement entries, builds the command line (bind.c), runs
+ * it through the local or Docker executor, collects outputs (outputs.c) and
+ * records step and attempt in the store. Graph logic is workflow.c's. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cwld/bind.h"
+#include "cwld/docker.h"
+#include "cwld/exec_local.h"
+#include "cwld/expr.h"
+#include "cwld/fs.h"
+#include "cwld/job.h"
+#include "cwld/log.h"
+#include "cwld/outputs.h"
+#include "cwld/params.h"
+#include "cwld/store.h"
+#include "cwld/uri.h"
+#include "cwld/xmalloc.h"
+
+extern char **environ;
+
+struct job {
+	struct sched *s;
+	json_t *tool;    /* borrowed reference held */
+	json_t *inputs;  /* own deep copy: staging rewrites paths */
+	json_t *reqs, *hints;
+	char *name;
+	sched_done_cb cb;
+	void *arg;
+	struct expr_ctx *ex;
+	json_t *runtime;
+	char *dir, *outdir, *tmpdir, *logdir;
+	char *stdout_name, *stderr_name; /* relative to outdir, or NULL */
+	char *stdout_path, *stderr_path, *stdin_path;
+	json_t *argv;
+	char **argvv, **envv;
+	json_t *mounts;  /* array of [source, target, ro] */
+	struct exec_mount *emounts;
+	char *image;
+	int64_t step_row, attempt_row;
+	int has_slot;
+};
+
+static void
+job_free(struct job *j)
+{
+	size_t i;
+
+	if (j == NULL)
+		return;
+	json_decref(j->tool);
+	json_decref(j->inputs);
+	json_decref(j->reqs);
+	json_decref(j->hints);
+	json_decref(j->runtime);
+	json_decref(j->argv);
+	json_decref(j->mounts);
+	expr_ctx_free(j->ex);
+	free(j->name);
+	free(j->dir);
+	free(j->outdir);
+	free(j->tmpdir);
+	free(j->logdir);
+	free(j->stdout_name);
+	free(j->stderr_name);
+	free(j->stdout_path);
+	free(j->stderr_path);
+	free(j->stdin_path);
+	for (i = 0; j->argvv && j->argvv[i]; i++)
+		free(j->argvv[i]);
+	free(j->argvv);
+	for (i = 0; j->envv && j->envv[i]; i++)
+		free(j->envv[i]);
+	free(j->envv);
+	free(j->emounts);
+	free(j->image);
+	free(j);
+}
+
+static const char *
+job_label(const struct job *j)
+{
+	return j->name[0] ? j->name : "main";
+}
+
+/* Ends the job: records the outcome, frees the slot, reports upward. */
+static void
+job_finish(struct job *j, int status, json_t *outputs, const char *msg)
+{
+	struct store *st = sched_store(j->s);
+	struct cwld_err err = { 0 };
+	const char *state = status == 0 ? STORE_SUCCESS :
+	    sched_cancelled(j->s) ? STORE_CANCELLED : STORE_FAILED;
+
+	if (st && j->step_row > 0 && store_step_set_state(st, j->step_row, state, outputs, &err) < 0)
+		log_warnx("run %s: step '%s': %s", sched_opts(j->s)->run_id, job_label(j), err.msg);
+	if (j->has_slot)
+		sched_slot_release(j->s);
+	j->has_slot = 0;
+	j->cb(j->arg, status, outputs, msg);
+	job_free(j);
+}
+
+static void
+job_fail(struct job *j, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+job_fail(struct job *j, int code, const char *fmt, ...)
+{
+	char msg[1536];
+	char body[1024];
+	va_list ap;
+	struct cwld_err err = { 0 };
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof body, fmt, ap);
+	va_end(ap);
+	snprintf(msg, sizeof msg, "step '%s': %s", job_label(j), body);
+	if (j->attempt_row > 0 && sched_store(j->s))
+		store_attempt_finished(sched_store(j->s), j->attempt_row,
+		    sched_cancelled(j->s) ? STORE_CANCELLED : STORE_FAILED, -1, body, &err);
+	job_finish(j, code ? code : CWLD_EXIT_FAILED, NULL, msg);
+}
+
+/* Number from a ResourceRequirement field (number or expression). */
+static int
+job_resource(struct job *j, const json_t *rr, const char *min, const char *max,
+    double def, double *out, struct cwld_err *err)
+{
+	const json_t *v = json_object_get(rr, min);
+	json_t *r;
+
+	if (v == NULL || json_is_null(v))
+		v = json_object_get(rr, max);
+	*out = def;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	r = expr_eval_value(j->ex, v, j->inputs, NULL, NULL, err);
+	if (r == NULL)
+		return -1;
+	if (!json_is_number(r)) {
+		json_decref(r);
+		return err_set(err, CWLD_EXIT_USAGE, "ResourceRequirement %s is not a number", min);
+	}
+	*out = json_number_value(r);
+	json_decref(r);
+	return 0;
+}
+
+static int
+job_make_runtime(struct job *j, struct cwld_err *err)
+{
+	const json_t *rr = sched_find_req(j->tool, j->reqs, j->hints, "ResourceRequirement", NULL);
+	double cores = 1, ram = 256, outsz = 1024, tmpsz = 1024;
+
+	if (rr && (job_resource(j, rr, "coresMin", "coresMax", 1, &cores, err) < 0 ||
+	    job_resource(j, rr, "ramMin", "ramMax", 256, &ram, err) < 0 ||
+	    job_resource(j, rr, "outdirMin", "outdirMax", 1024, &outsz, err) < 0 ||
+	    job_resource(j, rr, "tmpdirMin", "tmpdirMax", 1024, &tmpsz, err) < 0))
+		return -1;
+	j->runtime = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}",
+	    "outdir", j->outdir, "tmpdir", j->tmpdir,
+	    "cores", (json_int_t)ceil(cores), "ram", (json_int_t)ceil(ram),
+	    "outdirSize", (json_int_t)ceil(outsz), "tmpdirSize", (json_int_t)ceil(tmpsz));
+	return 0;
+}
+
+/* Writes a File or Directory literal (no location yet) at path; a
+ * Directory's listing entries go inside it, literal or copied. */
+static int
+job_write_literal(json_t *obj, const char *path, struct cwld_err *err)
+{
+	const char *cls = json_string_value(json_object_get(obj, "class"));
+	json_t *listing = json_object_get(obj, "listing");
+	char *uri;
+	size_t i;
+
+	if (cls && strcmp(cls, "File") == 0) {
+		const char *c = json_string_value(json_object_get(obj, "contents"));
+		if (fs_write_file_atomic(path, c ? c : "", c ? strlen(c) : 0, err) < 0)
+			return -1;
+	} else {
+		if (fs_mkdir_p(path, err) < 0)
+			return -1;
+		for (i = 0; i < json_array_size(listing); i++) {
+			json_t *e = json_array_get(listing, i);
+			const char *src = json_string_value(json_object_get(e, "path"));
+			const char *b = json_string_value(json_object_get(e, "basename"));
+			char *dst;
+			int rc;
+
+			if (b == NULL && src)
+				b = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
+			if (b == NULL)
+				return err_set(err, CWLD_EXIT_USAGE, "literal entry without basename");
+			dst = fs_join(path, b);
+			rc = src ? fs_copy(src, dst, err) : job_write_literal(e, dst, err);
+			free(dst);
+			if (rc < 0)
+				return -1;
+		}
+	}
+	uri = uri_from_path(path);
+	json_object_set_new(obj, "location", json_string(uri));
+	json_object_set_new(obj, "path", json_string(path));
+	if (!json_object_get(obj, "basename"))
+		json_object_set_new(obj, "basename", json_string(strrchr(path, '/') + 1));
+	free(uri);
+	return 0;
+}
+
+/* File and Directory literals in the inputs have no place on disk yet:
+ * write them under the job's dir. */
+static int
+job_materialise_one(json_t *obj, void *arg)
+{
+	struct job *j = arg;
+	const char *cls = json_string_value(json_object_get(obj, "class"));
+	const char *base = json_string_value(json_object_get(obj, "basename"));
+	char *dir = NULL, *path = NULL;
+	struct cwld_err err = { 0 };
+	int rc = -1;
+
+	if (json_object_get(obj, "location") || json_object_get(obj, "path"))
+		return 0;
+	if ((dir = fs_mkdtemp(j->dir, "lit", &err)) == NULL)
+		goto out;
+	path = fs_join(dir, base ? base : cls && strcmp(cls, "File") == 0 ? "file" : "dir");
+	rc = job_write_literal(obj, path, &err);
+out:
+	if (rc < 0)
+		log_warnx("run %s: step '%s': %s", sched_opts(j->s)->run_id, job_label(j), err.msg);
+	free(dir);
+	free(path);
+	return rc;
+}
+
+/* Adds a read-only mount for every input File and Directory (and their
+ * secondary files), at the same path inside the container: paths then
+ * mean the same thing on both sides. */
+static int
+job_collect_mount(json_t *obj, void *arg)
+{
+	struct job *j = arg;
+	const char *p = json_string_value(json_object_get(obj, "path"));
+	size_t i;
+
+	if (p == NULL || !fs_exists(p))
+		return 0;
+	for (i = 0; i < json_array_size(j->mounts); i++)
+		if (strcmp(json_string_value(json_array_get(json_array_get(j->mounts, i), 0)), p) == 0)
+			return 0;
+	json_array_append_new(j->mounts, json_pack("[s,s,b]", p, p, 1));
+	return 0;
+}
+
+/* Writes one InitialWorkDirRequirement entry into the output directory. */
+static int
+job_stage_entry(struct job *j, const json_t *entry, const char *entryname, int writable,
+    struct cwld_err *err)
+{
+	size_t i;
+
+	if (json_is_array(entry)) {
+		for (i = 0; i < json_array_size(entry); i++)
+			if (job_stage_entry(j, json_array_get(entry, i), NULL, writable, err) < 0)
+				return -1;
+		return 0;
+	}
+	if (json_is_null(entry) || entry == NULL)
+		return 0;
+	if (json_is_object(entry) && json_object_get(entry, "entry")) {
+		/* A Dirent: evaluate entry and entryname. */
+		json_t *ev = NULL, *en = NULL;
+		const json_t *w = json_object_get(entry, "writable");
+		int rc;
+
+		ev = expr_eval_value(j->ex, json_object_get(entry, "entry"), j->inputs, NULL, j->runtime, err);
+		if (ev == NULL)
+			return -1;
+		if (json_object_get(entry, "entryname")) {
+			en = expr_eval_value(j->ex, json_object_get(entry, "entryname"), j->inputs, NULL, j->runtime, err);
+			if (en == NULL) {
+				json_decref(ev);
+				return -1;
+			}
+		}
+		if (json_is_string(ev) || json_is_number(ev) || json_is_boolean(ev) ||
+		    ((json_is_object(ev) || json_is_array(ev)) &&
+		    !json_object_get(ev, "class") && !json_is_array(ev)) ||
+		    (json_is_array(ev) && (json_array_size(ev) == 0 ||
+		    !json_object_get(json_array_get(ev, 0), "class")))) {
+			/* Literal text; non-strings are written as JSON (v1.2). */
+			char *text = json_is_string(ev) ? xstrdup(json_string_value(ev)) :
+			    json_dumps(ev, JSON_ENCODE_ANY);
+			char *path;
+
+			if (!json_is_string(en)) {
+				free(text);
+				json_decref(ev);
+				json_decref(en);
+				return err_set(err, CWLD_EXIT_USAGE,
+				    "InitialWorkDirRequirement: a literal entry needs an entryname");
+			}
+			path = fs_join(j->outdir, json_string_value(en));
+			rc = fs_write_file_atomic(path, text, strlen(text), err);
+			free(path);
+			free(text);
+		} else
+			rc = job_stage_entry(j, ev, json_string_value(en), json_is_true(w), err);
+		json_decref(ev);
+		json_decref(en);
+		return rc;
+	}
+	if (json_is_string(entry)) {
+		json_t *ev = expr_eval_value(j->ex, entry, j->inputs, NULL, j->runtime, err);
+		int rc;
+
+		if (ev == NULL)
+			return -1;
+		if (json_is_string(ev)) {
+			json_decref(ev);
+			return err_set(err, CWLD_EXIT_USAGE,
+			    "InitialWorkDirRequirement: entry '%s' is not a File or Directory",
+			    json_string_value(entry));
+		}
+		rc = job_stage_entry(j, ev, NULL, writable, err);
+		json_decref(ev);
+		return rc;
+	}
+	if (json_is_object(entry) && json_object_get(entry, "class")) {
+		const char *src = json_string_value(json_object_get(entry, "path"));
+		const char *base = entryname ? entryname : json_string_value(json_object_get(entry, "basename"));
+		char *dst;
+		int rc;
+
+		if (src == NULL || base == NULL)
+			return err_set(err, CWLD_EXIT_USAGE,
+			    "InitialWorkDirRequirement: entry has no path");
+		dst = base[0] == '/' ? xstrdup(base) : fs_join(j->outdir, base);
+		(void)writable; /* copies are always private to this invocation */
+		rc = fs_copy(src, dst, err);
+		free(dst);
+		return rc;
+	}
+	return err_set(err, CWLD_EXIT_USAGE, "InitialWorkDirRequirement: unsupported entry");
+}
+
+static int
+job_stage_iwd(struct job *j, struct cwld_err *err)
+{
+	const json_t *iwd = sched_find_req(j->tool, j->reqs, j->hints, "InitialWorkDirRequirement", NULL);
+	const json_t *listing;
+	json_t *ev;
+	size_t i;
+	int rc = 0;
+
+	if (iwd == NULL)
+		return 0;
+	listing = json_object_get(iwd, "listing");
+	if (json_is_string(listing)) {
+		ev = expr_eval_value(j->ex, listing, j->inputs, NULL, j->runtime, err);
+		if (ev == NULL)
+			return -1;
+		rc = job_stage_entry(j, ev, NULL, 0, err);
+		json_decref(ev);
+		return rc;
+	}
+	for (i = 0; rc == 0 && i < json_array_size(listing); i++)
+		rc = job_stage_entry(j, json_array_get(listing, i), NULL, 0, err);
+	return rc;
+}
+
+/* stdout/stderr names: evaluated, or random when an output has that type
+ * and the tool names no file. */
+static int
+job_stream_name(struct job *j, const char *field, char **out, struct cwld_err *err)
+{
+	const json_t *v = json_object_get(j->tool, field);
+	const json_t *outs = json_object_get(j->tool, "outputs");
+	json_t *r;
+	size_t i;
+
+	if (v) {
+		r = expr_eval_value(j->ex, v, j->inputs, NULL, j->runtime, err);
+		if (r == NULL)
+			return -1;
+		if (!json_is_string(r) || strchr(json_string_value(r), '/') ||
+		    json_string_length(r) == 0) {
+			json_decref(r);
+			return err_set(err, CWLD_EXIT_USAGE, "%s must be a plain file name", field);
+		}
+		*out = xstrdup(json_string_value(r));
+		json_decref(r);
+		return 0;
+	}
+	for (i = 0; i < json_array_size(outs); i++) {
+		const char *t = json_string_value(json_object_get(json_array_get(outs, i), "type"));
+		if (t && strcmp(t, field) == 0) {
+			char rnd[16];
+			unsigned long x = (unsigned long)random();
+			snprintf(rnd, sizeof rnd, "%08lx", x & 0xffffffffUL);
+			*out = xasprintf("%s.%s", field, rnd);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static char **
+job_env(struct job *j, int docker, struct cwld_err *err)
+{
+	const json_t *evr = sched_find_req(j->tool, j->reqs, j->hints, "EnvVarRequirement", NULL);
+	const json_t *defs = json_object_get(evr, "envDef");
+	json_t *env = json_object();
+	const char *k;
+	json_t *v;
+	char **out = NULL;
+	size_t n = 0, i;
+	const char *path = getenv("PATH");
+
+	if (!docker)
+		json_object_set_new(env, "PATH", json_string(path ? path : "/usr/local/bin:/usr/bin:/bin"));
+	json_object_set_new(env, "HOME", json_string(j->outdir));
+	json_object_set_new(env, "TMPDIR", json_string(j->tmpdir));
+	if (json_is_array(defs)) {
+		for (i = 0; i < json_array_size(defs); i++) {
+			const json_t *d = json_array_get(defs, i);
+			const char *name = json_string_value(json_object_get(d, "envName"));
+			json_t *val = expr_eval_value(j->ex, json_object_get(d, "envValue"),
+			    j->inputs, NULL, j->runtime, err);
+			if (val == NULL || name == NULL) {
+				json_decref(val);
+				json_decref(env);
+				if (name == NULL)
+					err_set(err, CWLD_EXIT_USAGE, "EnvVarRequirement: envDef without envName");
+				return NULL;
+			}
+			json_object_set_new(env, name, val);
+		}
+	} else if (json_is_object(defs)) {
+		json_object_foreach((json_t *)defs, k, v) {
+			json_t *val = expr_eval_value(j->ex, v, j->inputs, NULL, j->runtime, err);
+			if (val == NULL) {
+				json_decref(env);
+				return NULL;
+			}
+			json_object_set_new(env, k, val);
+		}
+	}
+	out = xcalloc(json_object_size(env) + 1, sizeof *out);
+	json_object_foreach(env, k, v) {
+		if (json_is_string(v))
+			out[n++] = xasprintf("%s=%s", k, json_string_value(v));
+		else {
+			char *s = json_dumps(v, JSON_ENCODE_ANY);
+			out[n++] = xasprintf("%s=%s", k, s ? s : "");
+			free(s);
+		}
+	}
+	json_decref(env);
+	return out;
+}
+
+/* Last lines of a log file, for failure messages. */
+static void
+job_tail(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	long sz, start;
+	size_t n;
+	char *p;
+
+	buf[0] = '\0';
+	if (f == NULL)
+		return;
+	fseek(f, 0, SEEK_END);
+	sz = ftell(f);
+	start = sz > (long)len - 1 ? sz - (long)len + 1 : 0;
+	fseek(f, start, SEEK_SET);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	if (start > 0 && (p = strchr(buf, '\n')) != NULL)
+		memmove(buf, p + 1, strlen(p + 1) + 1);
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+}
+
+static int
+job_code_in(const json_t *list, int code)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(list); i++)
+		if (json_integer_value(json_array_get(list, i)) == code)
+			return 1;
+	return 0;
+}
+
+static int
+job_record_file(json_t *obj, void *arg)
+{
+	struct job *j = arg;
+	struct cwld_err err = { 0 };
+	const char *loc = json_string_value(json_object_get(obj, "location"));
+	json_t *from;
+
+	if (loc == NULL || sched_store(j->s) == NULL)
+		return 0;
+	/* Provenance: every input file this invocation was given. */
+	from = json_object_get(j->runtime, "cwld:inputs") ?
+	    json_incref(json_object_get(j->runtime, "cwld:inputs")) : json_array();
+	if (store_output_file_add(sched_store(j->s), j->attempt_row, loc,
+	    json_string_value(json_object_get(obj, "checksum")),
+	    json_integer_value(json_object_get(obj, "size")), j->image, from, &err) < 0)
+		log_warnx("run %s: step '%s': %s", sched_opts(j->s)->run_id, job_label(j), err.msg);
+	json_decref(from);
+	return 0;
+}
+
+static int
+job_list_input(json_t *obj, void *arg)
+{
+	json_t *list = arg;
+	const char *loc = json_string_value(json_object_get(obj, "location"));
+	const json_t *ck = json_object_get(obj, "checksum");
+
+	if (loc)
+		json_array_append_new(list, ck ? json_pack("{s:s,s:O}", "location", loc, "checksum", ck) :
+		    json_pack("{s:s}", "location", loc));
+	return 0;
+}
+
+/* A copy of the tool whose stdout/stderr-typed outputs are Files globbing
+ * the captured stream. */
+static json_t *
+job_tool_for_outputs(struct job *j)
+{
+	json_t *t = json_deep_copy(j->tool);
+	json_t *outs = json_object_get(t, "outputs");
+	size_t i;
+
+	for (i = 0; i < json_array_size(outs); i++) {
+		json_t *o = json_array_get(outs, i);
+		const char *ty = json_string_value(json_object_get(o, "type"));
+		const char *name = NULL;
+
+		if (ty && strcmp(ty, "stdout") == 0)
+			name = j->stdout_name;
+		else if (ty && strcmp(ty, "stderr") == 0)
+			name = j->stderr_name;
+		else
+			continue;
+		json_object_set_new(o, "type", json_string("File"));
+		json_object_set_new(o, "outputBinding", json_pack("{s:s}", "glob", name ? name : ""));
+	}
+	return t;
+}
+
+static void
+job_exec_done(void *arg, const struct exec_result *res)
+{
+	struct job *j = arg;
+	struct cwld_err err = { 0 };
+	const json_t *ok = json_object_get(j->tool, "successCodes");
+	const char *state;
+	json_t *tool2 = NULL, *outputs = NULL;
+	char tail[600];
+	int success;
+
+	if (!res->started) {
+		job_fail(j, CWLD_EXIT_FAILED, "%s", res->msg);
+		return;
+	}
+	success = ok ? job_code_in(ok, res->exit_code) : res->exit_code == 0;
+	if (res->timed_out)
+		success = 0;
+	if (sched_cancelled(j->s))
+		success = 0;
+	state = success ? STORE_SUCCESS : sched_cancelled(j->s) ? STORE_CANCELLED : STORE_FAILED;
+	if (store_attempt_finished(sched_store(j->s), j->attempt_row, state, res->exit_code,
+	    res->timed_out ? "time limit exceeded" : res->msg, &err) < 0)
+		log_warnx("run %s: step '%s': %s", sched_opts(j->s)->run_id, job_label(j), err.msg);
+	if (!success) {
+		job_tail(j->stderr_path, tail, sizeof tail);
+		if (sched_cancelled(j->s))
+			job_fail(j, CWLD_EXIT_FAILED, "cancelled");
+		else if (res->timed_out)
+			job_fail(j, CWLD_EXIT_FAILED, "exceeded its time limit and was stopped; logs in %s", j->logdir);
+		else
+			job_fail(j, CWLD_EXIT_FAILED, "command exited with code %d; stderr %s%s%s",
+			    res->exit_code, j->stderr_path, tail[0] ? ":\n" : "", tail);
+		return;
+	}
+	json_object_set_new(j->runtime, "exitCode", json_integer(res->exit_code));
+	tool2 = job_tool_for_outputs(j);
+	outputs = outputs_collect(tool2, j->inputs, j->runtime, j->outdir, j->ex, &err);
+	json_decref(tool2);
+	if (outputs == NULL) {
+		job_fail(j, err.code ? err.code : CWLD_EXIT_FAILED, "%s", err.msg);
+		return;
+	}
+	params_walk_files(outputs, job_record_file, j);
+	job_finish(j, 0, outputs, NULL);
+	json_decref(outputs);
+}
+
+static void
+job_run_expression(struct job *j)
+{
+	struct cwld_err err = { 0 };
+	json_t *res, *outputs;
+	const json_t *outs = json_object_get(j->tool, "outputs");
+	size_t i;
+
+	res = expr_eval_value(j->ex, json_object_get(j->tool, "expression"), j->inputs, NULL,
+	    j->runtime, &err);
+	if (res == NULL) {
+		job_fail(j, CWLD_EXIT_FAILED, "%s", err.msg);
+		return;
+	}
+	if (!json_is_object(res)) {
+		json_decref(res);
+		job_fail(j, CWLD_EXIT_FAILED, "expression did not return an object");
+		return;
+	}
+	outputs = json_object();
+	for (i = 0; i < json_array_size(outs); i++) {
+		const json_t *o = json_array_get(outs, i);
+		const char *id = json_string_value(json_object_get(o, "id"));
+		json_t *v = json_object_get(res, id);
+
+		json_object_set(outputs, id, v ? v : json_null());
+	}
+	json_decref(res);
+	store_attempt_finished(sched_store(j->s), j->attempt_row, STORE_SUCCESS, 0, NULL, &err);
+	job_finish(j, 0, outputs, NULL);
+	json_decref(outputs);
+}
+
+/* Where the tool runs: an image name, or NULL for the host. -1 when the
+ * DockerRequirement asks for something not supported yet. */
+static int
+job_pick_image(struct job *j, struct cwld_err *err)
+{
+	int hint = 0;
+	const json_t *dr = sched_find_req(j->tool, j->reqs, j->hints, "DockerRequirement", &hint);
+	const struct sched_opts *o = sched_opts(j->s);
+	const char *img;
+
+	if (o->no_container)
+		return 0;
+	if (dr) {
+		img = json_string_value(json_object_get(dr, "dockerPull"));
+		if (img == NULL)
+			img = json_string_value(json_object_get(dr, "dockerImageId"));
+		if (img) {
+			j->image = xstrdup(img);
+			return 0;
+		}
+		if (!hint && !o->force_docker)
+			return err_set(err, CWLD_EXIT_UNSUPPORTED,
+			    "DockerRequirement without dockerPull or dockerImageId is not supported yet");
+	}
+	if (o->force_docker) {
+		if (o->default_container == NULL)
+			return err_set(err, CWLD_EXIT_USAGE,
+			    "--force-docker needs --default-container for tools without an image");
+		j->image = xstrdup(o->default_container);
+	}
+	return 0;
+}
+
+static void
+job_launch(void *arg)
+{
+	struct job *j = arg;
+	struct sched *s = j->s;
+	struct cwld_err err = { 0 };
+	const struct sched_opts *o = sched_opts(s);
+	const json_t *js, *shell;
+	const char *cls = json_string_value(json_object_get(j->tool, "class"));
+	char *sub = NULL, *stdin_v = NULL;
+	json_t *v, *inlist;
+	size_t i, n;
+	struct exec_spec spec;
+	int is_expr = cls && strcmp(cls, "ExpressionTool") == 0;
+
+	j->has_slot = 1;
+	if (sched_cancelled(s)) {
+		job_fail(j, CWLD_EXIT_FAILED, "cancelled");
+		return;
+	}
+	sub = xasprintf("%s/%s/1", o->run_dir, job_label(j));
+	j->dir = sub;
+	j->outdir = fs_join(sub, "out");
+	j->tmpdir = fs_join(sub, "tmp");
+	j->logdir = fs_join(sub, "log");
+	if (fs_mkdir_p(j->outdir, &err) < 0 || fs_mkdir_p(j->tmpdir, &err) < 0 ||
+	    fs_mkdir_p(j->logdir, &err) < 0)
+		goto fail;
+	j->attempt_row = store_attempt_create(sched_store(s), j->step_row, 1, sub, &err);
+	if (j->attempt_row < 0)
+		goto fail;
+	js = sched_find_req(j->tool, j->reqs, j->hints, "InlineJavascriptRequirement", NULL);
+	j->ex = expr_ctx_new(js != NULL, json_object_get(js, "expressionLib"), &err);
+	if (j->ex == NULL)
+		goto fail;
+	if (params_walk_files(j->inputs, job_materialise_one, j) != 0) {
+		err_set(&err, CWLD_EXIT_FAILED, "cannot write file literals under %s", j->dir);
+		goto fail;
+	}
+	if (job_make_runtime(j, &err) < 0)
+		goto fail;
+	if (is_expr) {
+		job_run_expression(j);
+		return;
+	}
+	if (job_pick_image(j, &err) < 0)
+		goto fail;
+	if (job_stage_iwd(j, &err) < 0)
+		goto fail;
+	if (job_stream_name(j, "stdout", &j->stdout_name, &err) < 0 ||
+	    job_stream_name(j, "stderr", &j->stderr_name, &err) < 0)
+		goto fail;
+	if (json_object_get(j->tool, "stdin")) {
+		v = expr_eval_value(j->ex, json_object_get(j->tool, "stdin"), j->inputs, NULL, j->runtime, &err);
+		if (v == NULL)
+			goto fail;
+		if (json_is_string(v))
+			stdin_v = xstrdup(json_string_value(v));
+		else if (json_is_object(v) && json_is_string(json_object_get(v, "path")))
+			stdin_v = xstrdup(json_string_value(json_object_get(v, "path")));
+		json_decref(v);
+		if (stdin_v)
+			j->stdin_path = stdin_v;
+	}
+	j->stdout_path = j->stdout_name ? fs_join(j->outdir, j->stdout_name) : fs_join(j->logdir, "stdout.txt");
+	j->stderr_path = j->stderr_name ? fs_join(j->outdir, j->stderr_name) : fs_join(j->logdir, "stderr.txt");
+	shell = sched_find_req(j->tool, j->reqs, j->hints, "ShellCommandRequirement", NULL);
+	j->argv = bind_command_line(j->tool, j->inputs, j->runtime, j->ex, shell != NULL, &err);
+	if (j->argv == NULL)
+		goto fail;
+	n = json_array_size(j->argv);
+	if (n == 0) {
+		err_set(&err, CWLD_EXIT_USAGE, "empty command line");
+		goto fail;
+	}
+	j->argvv = xcalloc(n + 1, sizeof *j->argvv);
+	for (i = 0; i < n; i++)
+		j->argvv[i] = xstrdup(json_string_value(json_array_get(j->argv, i)));
+	if ((j->envv = job_env(j, j->image != NULL, &err)) == NULL)
+		goto fail;
+
+	/* Provenance: the input files of this invocation. */
+	inlist = json_array();
+	params_walk_files(j->inputs, job_list_input, inlist);
+	json_object_set_new(j->runtime, "cwld:inputs", inlist);
+
+	memset(&spec, 0, sizeof spec);
+	spec.run_id = o->run_id;
+	spec.step_id = job_label(j);
+	spec.attempt = 1;
+	spec.argv = j->argvv;
+	spec.env = j->envv;
+	spec.cwd = j->outdir;
+	spec.stdin_path = j->stdin_path;
+	spec.stdout_path = j->stdout_path;
+	spec.stderr_path = j->stderr_path;
+	spec.image = j->image;
+	if (store_attempt_started(sched_store(s), j->attempt_row, NULL, j->image, j->argv, &err) < 0)
+		goto fail;
+	if (j->image) {
+		const json_t *na = sched_find_req(j->tool, j->reqs, j->hints, "NetworkAccess", NULL);
+		const json_t *tl = sched_find_req(j->tool, j->reqs, j->hints, "ToolTimeLimit", NULL);
+		struct docker *d = sched_docker(s, &err);
+
+		if (d == NULL)
+			goto fail;
+		j->mounts = json_array();
+		params_walk_files(j->inputs, job_collect_mount, j);
+		if (j->stdin_path && fs_exists(j->stdin_path))
+			json_array_append_new(j->mounts, json_pack("[s,s,b]", j->stdin_path, j->stdin_path, 1));
+		json_array_append_new(j->mounts, json_pack("[s,s,b]", j->outdir, j->outdir, 0));
+		json_array_append_new(j->mounts, json_pack("[s,s,b]", j->tmpdir, j->tmpdir, 0));
+		j->emounts = xcalloc(json_array_size(j->mounts), sizeof *j->emounts);
+		for (i = 0; i < json_array_size(j->mounts); i++) {
+			json_t *m = json_array_get(j->mounts, i);
+			j->emounts[i].source = json_string_value(json_array_get(m, 0));
+			j->emounts[i].target = json_string_value(json_array_get(m, 1));
+			j->emounts[i].readonly = json_is_true(json_array_get(m, 2));
+		}
+		spec.mounts = j->emounts;
+		spec.nmounts = json_array_size(j->mounts);
+		v = na ? expr_eval_value(j->ex, json_object_get(na, "networkAccess"), j->inputs, NULL, j->runtime, &err) : NULL;
+		spec.network = v && json_is_true(v);
+		json_decref(v);
+		if (tl) {
+			v = expr_eval_value(j->ex, json_object_get(tl, "timelimit"), j->inputs, NULL, j->runtime, &err);
+			spec.timelimit_s = v && json_is_integer(v) ? (int)json_integer_value(v) : 0;
+			json_decref(v);
+		}
+		if (docker_run(d, &spec, job_exec_done, j, &err) < 0)
+			goto fail;
+	} else {
+		const json_t *tl = sched_find_req(j->tool, j->reqs, j->hints, "ToolTimeLimit", NULL);
+		struct exec_local *el = sched_local(s, &err);
+
+		if (el == NULL)
+			goto fail;
+		if (tl) {
+			v = expr_eval_value(j->ex, json_object_get(tl, "timelimit"), j->inputs, NULL, j->runtime, &err);
+			spec.timelimit_s = v && json_is_integer(v) ? (int)json_integer_value(v) : 0;
+			json_decref(v);
+		}
+		if (exec_local_start(el, &spec, job_exec_done, j, &err) < 0)
+			goto fail;
+	}
+	log_info("run %s: step '%s' started%s%s", o->run_id, job_label(j),
+	    j->image ? " in " : "", j->image ? j->image : "");
+	return;
+fail:
+	job_fail(j, err.code ? err.code : CWLD_EXIT_FAILED, "%s", err.msg);
+}
+
+int
+job_start(struct sched *s, const json_t *tool, const json_t *inputs, const char *name,
+    const json_t *reqs, const json_t *hints, sched_done_cb cb, void *arg,
+    struct cwld_err *err)
+{
+	struct job *j;
+
+	j = xcalloc(1, sizeof *j);
+	j->s = s;
+	j->tool = json_incref((json_t *)tool);
+	j->inputs = json_deep_copy(inputs);
+	j->reqs = reqs ? json_incref((json_t *)reqs) : json_array();
+	j->hints = hints ? json_incref((json_t *)hints) : json_array();
+	j->name = xstrdup(name ? name : "");
+	j->cb = cb;
+	j->arg = arg;
+	j->step_row = store_step_create(sched_store(s), sched_opts(s)->run_id, job_label(j), err);
+	if (j->step_row < 0) {
+		job_free(j);
+		return -1;
+	}
+	sched_slot_acquire(s, job_launch, j);
+	return 0;
+}

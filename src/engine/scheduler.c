@@ -1,0 +1,237 @@
+/* The scheduler of one run: dispatches each process to the job or workflow
+ * module, bounds concurrent tool invocations with a FIFO of waiting
+ * launches, and owns the executors. Running a tool is left to job.c, graph
+ * logic to workflow.c. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "cwld/docker.h"
+#include "cwld/exec_local.h"
+#include "cwld/job.h"
+#include "cwld/log.h"
+#include "cwld/scheduler.h"
+#include "cwld/store.h"
+#include "cwld/workflow.h"
+#include "cwld/xmalloc.h"
+
+struct sched_waiter {
+	void (*fn)(void *);
+	void *arg;
+	TAILQ_ENTRY(sched_waiter) entry;
+};
+
+struct sched {
+	struct event_base *base;
+	struct store *store;
+	struct sched_opts opts;
+	char *run_id;
+	char *run_dir;
+	char *default_container;
+	struct docker *docker;
+	struct exec_local *local;
+	int running;
+	int cancelled;
+	struct event *kick; /* runs queued launches from the loop, never inline */
+	TAILQ_HEAD(, sched_waiter) waiting;
+};
+
+static void sched_kick_cb(evutil_socket_t, short, void *);
+
+struct sched *
+sched_new(struct event_base *base, struct store *st, const struct sched_opts *opts,
+    struct cwld_err *err)
+{
+	struct sched *s = xcalloc(1, sizeof *s);
+
+	s->base = base;
+	s->store = st;
+	s->opts = *opts;
+	s->run_id = xstrdup(opts->run_id);
+	s->run_dir = xstrdup(opts->run_dir);
+	s->default_container = opts->default_container ? xstrdup(opts->default_container) : NULL;
+	s->opts.run_id = s->run_id;
+	s->opts.run_dir = s->run_dir;
+	s->opts.default_container = s->default_container;
+	if (s->opts.parallel < 1)
+		s->opts.parallel = 1;
+	TAILQ_INIT(&s->waiting);
+	s->kick = event_new(base, -1, 0, sched_kick_cb, s);
+	if (s->kick == NULL) {
+		err_set(err, CWLD_EXIT_FAILED, "cannot create scheduler event");
+		sched_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+sched_free(struct sched *s)
+{
+	struct sched_waiter *w;
+
+	if (s == NULL)
+		return;
+	while ((w = TAILQ_FIRST(&s->waiting)) != NULL) {
+		TAILQ_REMOVE(&s->waiting, w, entry);
+		free(w);
+	}
+	if (s->kick)
+		event_free(s->kick);
+	docker_free(s->docker);
+	exec_local_free(s->local);
+	free(s->run_id);
+	free(s->run_dir);
+	free(s->default_container);
+	free(s);
+}
+
+struct event_base *sched_base(struct sched *s) { return s->base; }
+struct store *sched_store(struct sched *s) { return s->store; }
+const struct sched_opts *sched_opts(const struct sched *s) { return &s->opts; }
+int sched_cancelled(const struct sched *s) { return s->cancelled; }
+
+struct docker *
+sched_docker(struct sched *s, struct cwld_err *err)
+{
+	if (s->docker == NULL)
+		s->docker = docker_new(s->base, NULL, err);
+	return s->docker;
+}
+
+struct exec_local *
+sched_local(struct sched *s, struct cwld_err *err)
+{
+	if (s->local == NULL)
+		s->local = exec_local_new(s->base, err);
+	return s->local;
+}
+
+static void
+sched_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sched *s = arg;
+	struct sched_waiter *w;
+
+	(void)fd;
+	(void)what;
+	while (s->running < s->opts.parallel && (w = TAILQ_FIRST(&s->waiting)) != NULL) {
+		TAILQ_REMOVE(&s->waiting, w, entry);
+		s->running++;
+		w->fn(w->arg);
+		free(w);
+	}
+}
+
+void
+sched_slot_acquire(struct sched *s, void (*fn)(void *), void *arg)
+{
+	struct sched_waiter *w = xcalloc(1, sizeof *w);
+
+	w->fn = fn;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(&s->waiting, w, entry);
+	event_active(s->kick, 0, 0);
+}
+
+void
+sched_slot_release(struct sched *s)
+{
+	if (s->running > 0)
+		s->running--;
+	if (!TAILQ_EMPTY(&s->waiting))
+		event_active(s->kick, 0, 0);
+}
+
+void
+sched_cancel(struct sched *s)
+{
+	if (s->cancelled)
+		return;
+	s->cancelled = 1;
+	if (s->docker)
+		docker_cancel_all(s->docker);
+	if (s->local)
+		exec_local_cancel_all(s->local);
+	/* Queued launches see the flag when they get their slot and fail. */
+	event_active(s->kick, 0, 0);
+}
+
+static const json_t *
+sched_find_in(const json_t *list, const char *cls)
+{
+	size_t i;
+	const json_t *r;
+
+	if (!json_is_array(list))
+		return NULL;
+	/* The last entry of a class wins, as later entries override. */
+	for (i = json_array_size(list); i-- > 0;) {
+		r = json_array_get(list, i);
+		if (json_is_string(json_object_get(r, "class")) &&
+		    strcmp(json_string_value(json_object_get(r, "class")), cls) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+const json_t *
+sched_find_req(const json_t *process, const json_t *reqs, const json_t *hints,
+    const char *cls, int *is_hint)
+{
+	const json_t *r;
+	int hint = 0;
+
+	if ((r = sched_find_in(json_object_get(process, "requirements"), cls)) == NULL &&
+	    (r = sched_find_in(reqs, cls)) == NULL) {
+		hint = 1;
+		if ((r = sched_find_in(json_object_get(process, "hints"), cls)) == NULL)
+			r = sched_find_in(hints, cls);
+	}
+	if (is_hint)
+		*is_hint = hint;
+	return r;
+}
+
+static void
+sched_append_all(json_t *dst, const json_t *src)
+{
+	if (json_is_array(src))
+		json_array_extend(dst, (json_t *)src);
+}
+
+void
+sched_merge_reqs(const json_t *reqs, const json_t *hints, const json_t *step,
+    json_t **out_reqs, json_t **out_hints)
+{
+	/* Order matters: later entries override earlier ones in sched_find_in,
+	 * so the more specific level is appended last. */
+	*out_reqs = json_array();
+	*out_hints = json_array();
+	sched_append_all(*out_reqs, reqs);
+	sched_append_all(*out_hints, hints);
+	if (step) {
+		sched_append_all(*out_reqs, json_object_get(step, "requirements"));
+		sched_append_all(*out_hints, json_object_get(step, "hints"));
+	}
+}
+
+int
+sched_process_start(struct sched *s, const json_t *process, const json_t *inputs,
+    const char *name, const json_t *reqs, const json_t *hints,
+    sched_done_cb cb, void *arg, struct cwld_err *err)
+{
+	const char *cls = json_string_value(json_object_get(process, "class"));
+
+	if (cls == NULL)
+		return err_set(err, CWLD_EXIT_USAGE, "step '%s': process has no class", name);
+	if (strcmp(cls, "Workflow") == 0)
+		return workflow_start(s, process, inputs, name, reqs, hints, cb, arg, err);
+	if (strcmp(cls, "CommandLineTool") == 0 || strcmp(cls, "ExpressionTool") == 0)
+		return job_start(s, process, inputs, name, reqs, hints, cb, arg, err);
+	if (strcmp(cls, "Operation") == 0)
+		return err_set(err, CWLD_EXIT_UNSUPPORTED,
+		    "step '%s': an Operation is abstract and cannot be run", name);
+	return err_set(err, CWLD_EXIT_UNSUPPORTED, "step '%s': unknown process class '%s'",
+	    name, cls);
+}
