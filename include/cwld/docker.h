@@ -11,7 +11,8 @@ struct docker;
 
 /* Connects lazily; host NULL means $DOCKER_HOST or unix:///var/run/docker.sock. */
 struct docker *docker_new(struct event_base *base, const char *host, struct cwld_err *err);
-/* Stops and removes containers still running (best effort), no callbacks. */
+/* Stops and removes containers still running (best effort, blocking: for
+ * shutdown, not from inside a callback), no callbacks. */
 void docker_free(struct docker *d);
 
 /* Runs spec->image with spec (labels cwld.run, cwld.step, cwld.attempt; the
@@ -19,10 +20,20 @@ void docker_free(struct docker *d);
  * HostConfig.Mounts; stdout/stderr written to spec->stdout_path/stderr_path;
  * the container removed after). A missing image is pulled; if that fails
  * the result has started=0 and msg "image 'x' not found locally and could
- * not be pulled: ...". 0 and cb once, or -1 with err and no callback. */
+ * not be pulled: ...". 0 and cb once, or -1 with err and no callback.
+ * The stdout/stderr files are opened (truncated) before it returns; the
+ * logs are demultiplexed into them after the container exits. A
+ * stdin_path is mounted read-only and the command wrapped in
+ * /bin/sh -c 'exec "$@" < "$0"' (the image needs /bin/sh). Engine errors
+ * come back in res->msg with the engine's message; started=0 when the
+ * container never ran (including a failed start, e.g. a missing program);
+ * a time limit stops the container (stop?t=1) and sets timed_out. At most
+ * four runs are in create/start at once, the others queue. */
 int docker_run(struct docker *d, const struct exec_spec *spec,
     exec_done_cb cb, void *arg, struct cwld_err *err);
-/* Stops (and later removes) every container this client started. */
+/* Stops (and later removes) every container this client started; the
+ * callbacks still come (msg "canceled"; started=0 for runs that had not
+ * started yet). */
 void docker_cancel_all(struct docker *d);
 
 /* Blocking helpers for the CLI and tests outside the event loop: removes all

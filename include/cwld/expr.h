@@ -16,6 +16,13 @@ struct expr_ctx;
 struct expr_ctx *expr_ctx_new(int js, const json_t *lib, struct cwld_err *err);
 void expr_ctx_free(struct expr_ctx *ctx); /* NULL does nothing */
 
+/* Overrides EXPR_TIME_LIMIT_MS and EXPR_HEAP_LIMIT for later evaluations
+ * (tests use small limits). JavaScript runs in a forked child: the parent
+ * kills it when time_ms passes; a counting allocator refuses duktape
+ * allocations beyond heap_bytes. Either overrun is an error naming the
+ * expression. */
+void expr_ctx_set_limits(struct expr_ctx *ctx, unsigned time_ms, size_t heap_bytes);
+
 /* Non-zero when s contains an unescaped $( or ${. */
 int expr_has_expression(const char *s);
 
@@ -26,6 +33,18 @@ int expr_has_expression(const char *s);
  * Returns a new reference or NULL with err naming the expression. */
 json_t *expr_eval(struct expr_ctx *ctx, const char *text, const json_t *inputs,
     const json_t *self, const json_t *runtime, struct cwld_err *err);
+
+/* As expr_eval with flags. expr_eval strips leading and trailing whitespace
+ * of a string that contains an expression before evaluating it (as cwltool
+ * does, so "$(x)\n" from a YAML block keeps its type); EXPR_KEEP_SPACE keeps
+ * it, for InitialWorkDirRequirement entries ("$(x)\n" is then a string). */
+#define EXPR_KEEP_SPACE 0x1
+json_t *expr_eval_flags(struct expr_ctx *ctx, const char *text, const json_t *inputs,
+    const json_t *self, const json_t *runtime, int flags, struct cwld_err *err);
+
+/* The shortest decimal text that reads back as d, with ".0" on integral
+ * values ("0.1", "2.0", "1e+21"): how CWL tools print a float. New string. */
+char *expr_real_text(double d);
 
 /* As expr_eval when v is a string; otherwise returns a new reference to v. */
 json_t *expr_eval_value(struct expr_ctx *ctx, const json_t *v, const json_t *inputs,

@@ -67,7 +67,9 @@ json_t *params_fill_inputs_ex(const json_t *inputs, const json_t *job,
  * otherwise NONE adds none, SHALLOW one level, DEEP the whole tree.
  * params_complete_file is this with PARAMS_LISTING_SHALLOW. base_uri is the
  * URI relative locations/paths are resolved against ("file:///d/job.yml"
- * or a directory URI ending in '/'); NULL means the current directory.
+ * or a directory URI ending in '/'; nested listing and secondaryFiles
+ * entries resolve against it too, as in a job document); NULL means the
+ * current directory.
  * Objects whose location has another scheme (http:, s3:) are left as they
  * are. Literals (a File with "contents", a Directory with "listing", and no
  * location or path) get nameroot/nameext and completed entries only.

@@ -50,6 +50,14 @@ const json_t *sched_find_req(const json_t *process, const json_t *reqs,
 void sched_merge_reqs(const json_t *reqs, const json_t *hints, const json_t *step,
     json_t **out_reqs, json_t **out_hints);
 
+/* The complete input object for process from a job object (borrowed):
+ * params_fill_inputs_ex with LoadListingRequirement (or the version's
+ * default: deep for v1.0, none after) and ex for expression patterns (may
+ * be NULL). New reference or NULL with err. */
+struct expr_ctx;
+json_t *sched_fill_inputs(const json_t *process, const json_t *reqs, const json_t *hints,
+    const json_t *job, const char *base_uri, struct expr_ctx *ex, struct cwld_err *err);
+
 /* Cancels the run: running containers and processes are stopped, queued
  * invocations fail with "cancelled"; callbacks still arrive. */
 void sched_cancel(struct sched *s);

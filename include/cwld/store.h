@@ -51,6 +51,9 @@ int64_t store_attempt_create(struct store *st, int64_t step, int number,
     const char *workdir, struct cwld_err *err);
 int store_attempt_started(struct store *st, int64_t attempt, const char *container_id,
     const char *image, const json_t *command, struct cwld_err *err);
+/* Records the container an attempt runs in (known once it is created). */
+int store_attempt_set_container(struct store *st, int64_t attempt, const char *container_id,
+    struct cwld_err *err);
 int store_attempt_finished(struct store *st, int64_t attempt, const char *state,
     int exit_code, const char *message, struct cwld_err *err);
 

@@ -27,6 +27,7 @@ struct run_result {
 	int status;
 	json_t *outputs;
 	char *msg;
+	struct event_base *base; /* the loop to stop: signal events keep it alive */
 };
 
 static void
@@ -102,6 +103,7 @@ run_done(void *arg, int status, json_t *outputs, const char *msg)
 	r->status = status;
 	r->outputs = outputs ? json_incref(outputs) : NULL;
 	r->msg = msg ? xstrdup(msg) : NULL;
+	event_base_loopbreak(r->base);
 }
 
 static void
@@ -196,7 +198,7 @@ cmd_run(int argc, char **argv)
 		char *cwd = fs_abspath(".");
 		char *slashed = xasprintf("%s/", cwd);
 		char *jbase = argc - optind == 2 ? uri_from_path(argv[optind + 1]) : uri_from_path(slashed);
-		inputs = params_fill_inputs(json_object_get(process, "inputs"), job, jbase, &err);
+		inputs = sched_fill_inputs(process, NULL, NULL, job, jbase, NULL, &err);
 		free(jbase);
 		free(slashed);
 		free(cwd);
@@ -225,6 +227,7 @@ cmd_run(int argc, char **argv)
 	log_info("run %s started (state in %s)", run_id, db);
 
 	base = event_base_new();
+	res.base = base;
 	so.run_id = run_id;
 	so.run_dir = run_dir;
 	so.parallel = (int)parallel;

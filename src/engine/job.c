@@ -45,6 +45,7 @@ struct job {
 	char *image;
 	int64_t step_row, attempt_row;
 	int has_slot;
+	int attempt_done; /* its final state is recorded */
 };
 
 static void
@@ -122,7 +123,7 @@ job_fail(struct job *j, int code, const char *fmt, ...)
 	vsnprintf(body, sizeof body, fmt, ap);
 	va_end(ap);
 	snprintf(msg, sizeof msg, "step '%s': %s", job_label(j), body);
-	if (j->attempt_row > 0 && sched_store(j->s))
+	if (j->attempt_row > 0 && !j->attempt_done && sched_store(j->s))
 		store_attempt_finished(sched_store(j->s), j->attempt_row,
 		    sched_cancelled(j->s) ? STORE_CANCELLED : STORE_FAILED, -1, body, &err);
 	job_finish(j, code ? code : CWLD_EXIT_FAILED, NULL, msg);
@@ -586,6 +587,10 @@ job_exec_done(void *arg, const struct exec_result *res)
 	if (sched_cancelled(j->s))
 		success = 0;
 	state = success ? STORE_SUCCESS : sched_cancelled(j->s) ? STORE_CANCELLED : STORE_FAILED;
+	if (res->container_id[0] && store_attempt_set_container(sched_store(j->s), j->attempt_row,
+	    res->container_id, &err) < 0)
+		log_warnx("run %s: step '%s': %s", sched_opts(j->s)->run_id, job_label(j), err.msg);
+	j->attempt_done = 1;
 	if (store_attempt_finished(sched_store(j->s), j->attempt_row, state, res->exit_code,
 	    res->timed_out ? "time limit exceeded" : res->msg, &err) < 0)
 		log_warnx("run %s: step '%s': %s", sched_opts(j->s)->run_id, job_label(j), err.msg);
@@ -611,6 +616,13 @@ job_exec_done(void *arg, const struct exec_result *res)
 	params_walk_files(outputs, job_record_file, j);
 	job_finish(j, 0, outputs, NULL);
 	json_decref(outputs);
+}
+
+/* Files an ExpressionTool returns get what a tool's outputs get. */
+static int
+job_complete_output(json_t *obj, void *arg)
+{
+	return params_complete_file_ex(obj, NULL, 1, PARAMS_LISTING_DEEP, arg) < 0 ? -1 : 0;
 }
 
 static void
@@ -641,6 +653,11 @@ job_run_expression(struct job *j)
 		json_object_set(outputs, id, v ? v : json_null());
 	}
 	json_decref(res);
+	if (params_walk_files(outputs, job_complete_output, &err) != 0) {
+		json_decref(outputs);
+		job_fail(j, CWLD_EXIT_FAILED, "%s", err.msg);
+		return;
+	}
 	store_attempt_finished(sched_store(j->s), j->attempt_row, STORE_SUCCESS, 0, NULL, &err);
 	job_finish(j, 0, outputs, NULL);
 	json_decref(outputs);
@@ -708,7 +725,8 @@ job_launch(void *arg)
 	    fs_mkdir_p(j->logdir, &err) < 0)
 		goto fail;
 	j->attempt_row = store_attempt_create(sched_store(s), j->step_row, 1, sub, &err);
-	if (j->attempt_row < 0)
+	if (j->attempt_row < 0 ||
+	    store_step_set_state(sched_store(s), j->step_row, STORE_RUNNING, NULL, &err) < 0)
 		goto fail;
 	js = sched_find_req(j->tool, j->reqs, j->hints, "InlineJavascriptRequirement", NULL);
 	j->ex = expr_ctx_new(js != NULL, json_object_get(js, "expressionLib"), &err);

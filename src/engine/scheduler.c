@@ -10,6 +10,7 @@
 #include "cwld/exec_local.h"
 #include "cwld/job.h"
 #include "cwld/log.h"
+#include "cwld/params.h"
 #include "cwld/scheduler.h"
 #include "cwld/store.h"
 #include "cwld/workflow.h"
@@ -234,4 +235,20 @@ sched_process_start(struct sched *s, const json_t *process, const json_t *inputs
 		    "step '%s': an Operation is abstract and cannot be run", name);
 	return err_set(err, CWLD_EXIT_UNSUPPORTED, "step '%s': unknown process class '%s'",
 	    name, cls);
+}
+
+json_t *
+sched_fill_inputs(const json_t *process, const json_t *reqs, const json_t *hints,
+    const json_t *job, const char *base_uri, struct expr_ctx *ex, struct cwld_err *err)
+{
+	const json_t *ll = sched_find_req(process, reqs, hints, "LoadListingRequirement", NULL);
+	const char *ver = json_string_value(json_object_get(process, "cwlVersion"));
+	struct params_opts o = { 0 };
+	int l;
+
+	o.ex = ex;
+	o.listing = ver && strcmp(ver, "v1.0") == 0 ? PARAMS_LISTING_DEEP : PARAMS_LISTING_NONE;
+	if (ll && (l = params_listing_parse(json_string_value(json_object_get(ll, "loadListing")))) >= 0)
+		o.listing = (enum params_listing)l;
+	return params_fill_inputs_ex(json_object_get(process, "inputs"), job, base_uri, &o, err);
 }

@@ -521,7 +521,7 @@ wf_start_step(struct wf_step *st, struct cwld_err *err)
 			st->jobs_done++;
 			continue;
 		}
-		complete = params_fill_inputs(json_object_get(run, "inputs"), job, base_uri, err);
+		complete = sched_fill_inputs(run, st->child_reqs, st->child_hints, job, base_uri, w->ex, err);
 		if (complete == NULL) {
 			err_prefix(err, "step '%s'", st->id);
 			free(name);

@@ -1,0 +1,153 @@
+#!/bin/bash
+# The whole test suite, unattended: dependencies, local images, two builds
+# (build/ normal, build-asan/ with AddressSanitizer+UBSan), ctest in both, then
+# the CWL conformance subset selected by tests/conformance/thresholds.
+# Fails when a build or a ctest test fails, or when a tag passes fewer
+# conformance tests than its threshold. Every phase runs even after a failure
+# so one CI run shows everything.
+#
+# usage: scripts/test.sh
+# env: CWLD_TEST_JOBS (default nproc), CWLD_SKIP_ASAN=1, CWLD_SKIP_CONFORMANCE=1,
+#      CWLD_CONFORMANCE_TIMEOUT (whole run, seconds, default 2700),
+#      CWLD_CONFORMANCE_TEST_TIMEOUT (per test, default 120),
+#      CWLD_CONFORMANCE_VERSION (v1.2), CWLD_SHARED_DIR, CWLD_CACHE_DIR
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+exec </dev/null
+
+jobs=${CWLD_TEST_JOBS:-$(nproc)}
+failed=()
+timings=()
+t_all=$(date +%s)
+
+msg() { printf '\n=== %s\n' "$*"; }
+phase_done() { timings+=("$(printf '%-28s %5ss' "$1" "$(($(date +%s) - $2))")"); }
+
+# --- setup: fatal on failure -------------------------------------------------
+t=$(date +%s)
+msg "dependencies"
+bash scripts/install-deps.sh || { echo "test: install-deps failed" >&2; exit 1; }
+phase_done deps "$t"
+
+t=$(date +%s)
+msg "images"
+bash scripts/build-images.sh || { echo "test: build-images failed" >&2; exit 1; }
+phase_done images "$t"
+
+# --- builds and ctest --------------------------------------------------------
+# build_and_test DIR [cmake args...]
+build_and_test() {
+	local dir=$1 t ok=1
+	shift
+	t=$(date +%s)
+	msg "build $dir${*:+ ($*)}"
+	mkdir -p "$dir"
+	if ! cmake -S . -B "$dir" -DCWLD_TESTS=ON "$@" >"$dir/configure.log" 2>&1; then
+		tail -n 30 "$dir/configure.log"
+		failed+=("configure $dir")
+		return 1
+	fi
+	# -k: build every target that can be built, so ctest still runs the
+	# unit tests of the modules that are fine.
+	if ! cmake --build "$dir" -j "$jobs" -- -k >"$dir/build.log" 2>&1; then
+		grep -E 'error|undefined reference|warning' "$dir/build.log" | head -n 40
+		echo "(full log: $dir/build.log)"
+		failed+=("build $dir")
+		ok=0
+	fi
+	phase_done "build $dir" "$t"
+
+	t=$(date +%s)
+	msg "ctest $dir"
+	# Unit tests in parallel; integration tests (real Docker, real daemons)
+	# one at a time so they do not starve each other on 2 cores.
+	if ! (cd "$dir" && ctest --output-on-failure -L unit -j "$jobs" --timeout 300); then
+		failed+=("ctest unit $dir")
+	fi
+	if ! (cd "$dir" && ctest --output-on-failure -L integration --timeout 900); then
+		failed+=("ctest integration $dir")
+	fi
+	phase_done "ctest $dir" "$t"
+	[ "$ok" = 1 ]
+}
+
+build_ok=0
+build_and_test build && build_ok=1
+if [ "${CWLD_SKIP_ASAN:-0}" != 1 ]; then
+	# The build already makes UBSan fatal (-fno-sanitize-recover); these add
+	# stack traces and keep leak checking on.
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+	build_and_test build-asan -DCWLD_SANITIZE=ON
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+fi
+
+# --- conformance -------------------------------------------------------------
+thresholds=tests/conformance/thresholds
+if [ "${CWLD_SKIP_CONFORMANCE:-0}" = 1 ]; then
+	msg "conformance skipped (CWLD_SKIP_CONFORMANCE=1)"
+elif [ "$build_ok" != 1 ]; then
+	msg "conformance skipped: build/ did not build"
+	failed+=("conformance (no binary)")
+else
+	t=$(date +%s)
+	# thresholds: "tag=min_passed" lines; the tags are also the selection
+	# ("all" means the whole suite).
+	declare -A min=()
+	tags=() whole=0
+	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line%%#*}
+		line=${line//[[:space:]]/}
+		[ -n "$line" ] || continue
+		[[ $line =~ ^([A-Za-z0-9_]+)=([0-9]+)$ ]] ||
+			{ echo "test: $thresholds: bad line '$line'" >&2; failed+=("thresholds"); continue; }
+		min[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+		if [ "${BASH_REMATCH[1]}" = all ]; then whole=1; else tags+=("${BASH_REMATCH[1]}"); fi
+	done <"$thresholds"
+	sel=()
+	if [ "$whole" = 0 ] && [ ${#tags[@]} -gt 0 ]; then
+		sel=(--tags "$(IFS=,; echo "${tags[*]}")")
+	fi
+	out=build/conformance
+	rm -rf "$out"
+	mkdir -p "$out"
+	msg "conformance ${sel[*]:-(all tests)}"
+	timeout --kill-after=30 "${CWLD_CONFORMANCE_TIMEOUT:-2700}" \
+		bash tests/conformance/run.sh --build build -j "$jobs" \
+		--version "${CWLD_CONFORMANCE_VERSION:-v1.2}" \
+		--timeout "${CWLD_CONFORMANCE_TEST_TIMEOUT:-120}" \
+		--junit-xml "$out/junit.xml" --summary "$out/summary.txt" \
+		--badgedir "$out/badges" "${sel[@]}" >"$out/cwltest.log" 2>&1
+	rc=$?
+	case $rc in
+	0|1) ;; # cwltest: 1 means some tests failed; the thresholds judge that
+	124|137) echo "test: conformance run hit its time limit" >&2; failed+=("conformance timeout") ;;
+	*) tail -n 5 "$out/cwltest.log"; failed+=("conformance run error $rc") ;;
+	esac
+	# cwltest's own summary line, then the per-tag table.
+	grep -E 'tests passed|All tests passed|exited|timed out' "$out/cwltest.log" | tail -n 5
+	sed -n '/^conformance: per tag/,$p' "$out/cwltest.log"
+	echo "(full log: $out/cwltest.log, JUnit: $out/junit.xml)"
+	for tag in "${!min[@]}"; do
+		passed=$(awk -v t="$tag" '$1 == t {print $2}' "$out/summary.txt" 2>/dev/null)
+		passed=${passed:-0}
+		if [ "$passed" -lt "${min[$tag]}" ]; then
+			echo "test: conformance tag '$tag': $passed passed, threshold ${min[$tag]}" >&2
+			failed+=("conformance $tag $passed<${min[$tag]}")
+		fi
+	done
+	phase_done conformance "$t"
+fi
+
+# --- summary -----------------------------------------------------------------
+msg "summary"
+printf '%s\n' "${timings[@]}"
+printf '%-28s %5ss\n' total "$(($(date +%s) - t_all))"
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "FAILED:"
+	printf '  %s\n' "${failed[@]}"
+	exit 1
+fi
+echo "all passed"

@@ -1,0 +1,1403 @@
+/* Docker Engine API client and container executor. Every call goes through
+ * the http module on the event loop (the unix socket or TCP from
+ * DOCKER_HOST); the API version is negotiated once with /_ping. One run is a
+ * chain of callbacks: inspect image (pull if missing) -> create -> wait
+ * (registered before start) -> start -> wait returns -> logs demultiplexed
+ * into the stdout/stderr files -> delete -> the caller's callback. Creates
+ * and starts are bounded; the rest queue. Staging files and deciding mounts
+ * is left to the job module.
+ *
+ * stdin: without attach (a later step), a stdin file is bind-mounted read-only
+ * at DOCKER_STDIN_TARGET and the command wrapped as
+ *   /bin/sh -c 'exec "$@" < "$0"' DOCKER_STDIN_TARGET argv...
+ * so such images need /bin/sh; the image's ENTRYPOINT, if any, then receives
+ * that wrapper as its arguments. */
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "cwld/docker.h"
+#include "cwld/http.h"
+#include "cwld/log.h"
+#include "cwld/xmalloc.h"
+
+#define DOCKER_DEFAULT_HOST "unix:///var/run/docker.sock"
+#define DOCKER_API_MAX_MAJOR 1
+#define DOCKER_API_MAX_MINOR 41
+#define DOCKER_API_MIN_MINOR 30      /* wait?condition=next-exit */
+#define DOCKER_MAX_STARTING 4        /* runs in create/start at once */
+#define DOCKER_SHORT_MS (60L * 1000)
+#define DOCKER_PING_MS (10L * 1000)
+#define DOCKER_PULL_MS (30L * 60 * 1000)
+#define DOCKER_LOGS_MS (30L * 60 * 1000)
+#define DOCKER_PULL_MAX_BODY (64u * 1024 * 1024)
+#define DOCKER_STDIN_TARGET "/.cwld-stdin"
+
+/* Where the engine listens. */
+struct docker_host {
+	char *spec;       /* as given, for messages */
+	char *unix_path;  /* NULL for TCP */
+	char *base_url;   /* "http://localhost" or "http://host:port" */
+};
+
+struct docker_run;
+TAILQ_HEAD(docker_runs, docker_run);
+
+struct docker {
+	struct event_base *base;
+	struct docker_host host;
+	struct http *http;
+	char *api;                   /* "/v1.41" once negotiated */
+	int pinging;
+	int starting;                /* runs holding a create/start slot */
+	struct docker_runs runs;     /* every run not yet finished */
+	struct docker_runs ping_q;   /* waiting for the version */
+	struct docker_runs slot_q;   /* waiting for a create/start slot */
+};
+
+enum docker_q { DOCKER_Q_NONE, DOCKER_Q_PING, DOCKER_Q_SLOT };
+
+struct docker_run {
+	TAILQ_ENTRY(docker_run) entry;
+	TAILQ_ENTRY(docker_run) qentry;
+	enum docker_q q;
+	struct docker *d;
+	char *image;
+	json_t *body;                /* the create request */
+	int timelimit_s;
+	char *out_path, *err_path;
+	int out_fd, err_fd;
+	exec_done_cb cb;
+	void *arg;
+	struct exec_result res;
+	char id[72];
+	struct http_xfer *op;        /* the current short call */
+	struct http_xfer *wait;      /* the long wait, until it returns */
+	struct http_xfer *stop;
+	struct event *limit;
+	struct event *kick;          /* start, once the wait is registered */
+	int holds_slot;
+	int canceled;
+	int start_done;              /* start answered 2xx */
+	int wait_done;
+	int removed;
+	/* log demultiplexing */
+	unsigned char hdr[8];
+	size_t hdr_len;
+	uint32_t frame_left;
+	int write_errno;
+	const char *write_path;
+};
+
+static int docker_run_inspect(struct docker_run *r);
+static void docker_run_create(struct docker_run *r);
+static void docker_run_remove(struct docker_run *r);
+static void docker_run_finish(struct docker_run *r);
+static void docker_run_logs(struct docker_run *r);
+
+/* ---- hosts, URLs, messages ---------------------------------------------- */
+
+static void
+docker_host_release(struct docker_host *dh)
+{
+	free(dh->spec);
+	free(dh->unix_path);
+	free(dh->base_url);
+	memset(dh, 0, sizeof *dh);
+}
+
+static int
+docker_host_parse(struct docker_host *dh, const char *host, struct cwld_err *err)
+{
+	const char *h = host;
+
+	memset(dh, 0, sizeof *dh);
+	if (h == NULL || *h == '\0')
+		h = getenv("DOCKER_HOST");
+	if (h == NULL || *h == '\0')
+		h = DOCKER_DEFAULT_HOST;
+	if (strncmp(h, "unix://", 7) == 0 && h[7] == '/') {
+		dh->unix_path = xstrdup(h + 7);
+		dh->base_url = xstrdup("http://localhost");
+	} else if (strncmp(h, "tcp://", 6) == 0 && h[6] != '\0') {
+		dh->base_url = xasprintf("http://%s", h + 6);
+	} else if (strncmp(h, "http://", 7) == 0 && h[7] != '\0') {
+		dh->base_url = xstrdup(h);
+	} else {
+		return err_set(err, CWLD_EXIT_USAGE,
+		    "unsupported docker host '%s' (want unix:///path or "
+		    "tcp://host:port)", h);
+	}
+	/* no trailing slash: paths are appended */
+	if (dh->base_url[strlen(dh->base_url) - 1] == '/')
+		dh->base_url[strlen(dh->base_url) - 1] = '\0';
+	dh->spec = xstrdup(h);
+	return 0;
+}
+
+/* Percent-encodes what may not stand in a URL path segment; keeps the '/',
+ * ':' and '@' of image references. New string. */
+static char *
+docker_escape_path(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s), i, o = 0;
+	char *out = xreallocarray(NULL, n + 1, 3);
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (isalnum(c) || strchr("/:@._-", c) != NULL) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Query-string encoding. New string (ours, not curl's). */
+static char *
+docker_escape_query(const char *s)
+{
+	char *c = curl_easy_escape(NULL, s, 0);
+	char *out;
+
+	if (c == NULL)
+		abort();
+	out = xstrdup(c);
+	curl_free(c);
+	return out;
+}
+
+/* The engine's "message" from an error response, else what is known. */
+static void
+docker_engine_msg(const struct http_response *res, char *buf, size_t size)
+{
+	json_t *j;
+	const char *m;
+	size_t n;
+
+	if (res->status == 0) {
+		snprintf(buf, size, "%s", res->error != NULL ? res->error :
+		    "transfer failed");
+		return;
+	}
+	j = json_loadb(res->body, res->len, 0, NULL);
+	m = json_string_value(json_object_get(j, "message"));
+	if (m != NULL) {
+		snprintf(buf, size, "%s", m);
+	} else {
+		n = res->len;
+		if (n > 200)
+			n = 200;
+		while (n > 0 && isspace((unsigned char)res->body[n - 1]))
+			n--;
+		snprintf(buf, size, "HTTP %ld%s%.*s", res->status,
+		    n > 0 ? ": " : "", (int)n, res->body);
+	}
+	json_decref(j);
+}
+
+/* Picks min(engine's API-Version, the version we are written for). */
+static int
+docker_api_prefix(const char *version, char **out, struct cwld_err *err)
+{
+	unsigned long major, minor;
+	char *end;
+
+	if (version == NULL)
+		return err_set(err, CWLD_EXIT_UNREACHABLE,
+		    "docker engine did not send an API-Version header");
+	errno = 0;
+	major = strtoul(version, &end, 10);
+	if (errno != 0 || *end != '.')
+		goto bad;
+	minor = strtoul(end + 1, &end, 10);
+	if (errno != 0 || (*end != '\0' && !isspace((unsigned char)*end)))
+		goto bad;
+	if (major > DOCKER_API_MAX_MAJOR || (major == DOCKER_API_MAX_MAJOR &&
+	    minor > DOCKER_API_MAX_MINOR)) {
+		major = DOCKER_API_MAX_MAJOR;
+		minor = DOCKER_API_MAX_MINOR;
+	}
+	if (major < 1 || (major == 1 && minor < DOCKER_API_MIN_MINOR))
+		return err_set(err, CWLD_EXIT_UNREACHABLE,
+		    "docker engine API %s is too old (1.%d needed)", version,
+		    DOCKER_API_MIN_MINOR);
+	*out = xasprintf("/v%lu.%lu", major, minor);
+	return 0;
+bad:
+	return err_set(err, CWLD_EXIT_UNREACHABLE,
+	    "docker engine sent a bad API-Version '%s'", version);
+}
+
+/* ---- the create request --------------------------------------------------- */
+
+/* A bind mount source must be absolute for the engine. New string or NULL. */
+static char *
+docker_abs(const char *path, struct cwld_err *err)
+{
+	char *r;
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	r = realpath(path, NULL);
+	if (r == NULL)
+		err_set(err, CWLD_EXIT_FAILED, "cannot resolve '%s': %s", path,
+		    strerror(errno));
+	return r;
+}
+
+/* Appends a mount unless its target is taken (then both must be read-only
+ * for the kept one to stay read-only): the engine refuses duplicates. */
+static void
+docker_add_mount(json_t *mounts, const char *source, const char *target,
+    int readonly)
+{
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(mounts, i, m) {
+		if (strcmp(json_string_value(json_object_get(m, "Target")),
+		    target) == 0) {
+			if (!readonly)
+				json_object_set_new(m, "ReadOnly", json_false());
+			return;
+		}
+	}
+	json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:b}",
+	    "Type", "bind", "Source", source, "Target", target,
+	    "ReadOnly", readonly ? 1 : 0));
+}
+
+/* The body of POST /containers/create for spec. New reference or NULL. */
+static json_t *
+docker_create_body(const struct exec_spec *spec, struct cwld_err *err)
+{
+	json_t *body = NULL, *cmd, *env, *labels, *hc, *mounts;
+	char *src = NULL, *user = NULL, *attempt = NULL;
+	char *const *a;
+	size_t i;
+
+	body = json_object();
+	cmd = json_array();
+	if (spec->stdin_path != NULL) {
+		json_array_append_new(cmd, json_string("/bin/sh"));
+		json_array_append_new(cmd, json_string("-c"));
+		json_array_append_new(cmd, json_string("exec \"$@\" < \"$0\""));
+		json_array_append_new(cmd, json_string(DOCKER_STDIN_TARGET));
+	}
+	for (a = spec->argv; *a != NULL; a++)
+		json_array_append_new(cmd, json_string(*a));
+	json_object_set_new(body, "Image", json_string(spec->image));
+	/* no Entrypoint: an empty one would clear the image's */
+	json_object_set_new(body, "Cmd", cmd);
+	if (spec->env != NULL) {
+		env = json_array();
+		for (a = spec->env; *a != NULL; a++)
+			json_array_append_new(env, json_string(*a));
+		json_object_set_new(body, "Env", env);
+	}
+	if (spec->cwd != NULL)
+		json_object_set_new(body, "WorkingDir", json_string(spec->cwd));
+	user = xasprintf("%lu:%lu", (unsigned long)getuid(),
+	    (unsigned long)getgid());
+	json_object_set_new(body, "User", json_string(user));
+	json_object_set_new(body, "Tty", json_false());
+	json_object_set_new(body, "OpenStdin", json_false());
+	json_object_set_new(body, "AttachStdin", json_false());
+	json_object_set_new(body, "AttachStdout", json_false());
+	json_object_set_new(body, "AttachStderr", json_false());
+	attempt = xasprintf("%d", spec->attempt);
+	labels = json_pack("{s:s, s:s, s:s}",
+	    "cwld.run", spec->run_id != NULL ? spec->run_id : "",
+	    "cwld.step", spec->step_id != NULL ? spec->step_id : "",
+	    "cwld.attempt", attempt);
+	json_object_set_new(body, "Labels", labels);
+
+	hc = json_object();
+	mounts = json_array();
+	for (i = 0; i < spec->nmounts; i++) {
+		src = docker_abs(spec->mounts[i].source, err);
+		if (src == NULL) {
+			json_decref(mounts);
+			json_decref(hc);
+			goto fail;
+		}
+		docker_add_mount(mounts, src, spec->mounts[i].target,
+		    spec->mounts[i].readonly);
+		free(src);
+		src = NULL;
+	}
+	if (spec->stdin_path != NULL) {
+		src = docker_abs(spec->stdin_path, err);
+		if (src == NULL) {
+			json_decref(mounts);
+			json_decref(hc);
+			goto fail;
+		}
+		docker_add_mount(mounts, src, DOCKER_STDIN_TARGET, 1);
+		free(src);
+		src = NULL;
+	}
+	json_object_set_new(hc, "Mounts", mounts);
+	if (!spec->network)
+		json_object_set_new(hc, "NetworkMode", json_string("none"));
+	if (spec->memory_mb > 0) {
+		json_int_t bytes = (json_int_t)spec->memory_mb * 1024 * 1024;
+
+		json_object_set_new(hc, "Memory", json_integer(bytes));
+		/* without MemorySwap the container may swap as much again */
+		json_object_set_new(hc, "MemorySwap", json_integer(bytes));
+	}
+	if (spec->cores > 0)
+		json_object_set_new(hc, "NanoCpus",
+		    json_integer((json_int_t)(spec->cores * 1e9 + 0.5)));
+	/* a real PID 1: stop takes 0.05 s instead of the grace period */
+	json_object_set_new(hc, "Init", json_true());
+	json_object_set_new(body, "HostConfig", hc);
+	free(user);
+	free(attempt);
+	return body;
+fail:
+	free(user);
+	free(attempt);
+	json_decref(body);
+	return NULL;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static struct http_xfer *
+docker_req(struct docker *d, const char *method, const char *path,
+    const json_t *body, long timeout_ms, http_cb cb, void *arg,
+    struct cwld_err *err)
+{
+	struct http_req req;
+	struct http_xfer *x;
+	char *url, *text = NULL;
+
+	url = xasprintf("%s%s%s", d->host.base_url, d->api != NULL ? d->api :
+	    "", path);
+	memset(&req, 0, sizeof req);
+	req.method = method;
+	req.url = url;
+	req.timeout_ms = timeout_ms;
+	if (body != NULL) {
+		text = json_dumps(body, JSON_COMPACT);
+		if (text == NULL)
+			abort();
+		req.body = text;
+		req.body_len = strlen(text);
+		req.content_type = "application/json";
+	}
+	x = http_request_ex(d->http, &req, cb, arg, err);
+	free(url);
+	free(text);
+	return x;
+}
+
+/* Starts a request for run r as its current op; on failure the run ends. */
+static int
+docker_run_op(struct docker_run *r, const char *method, const char *path,
+    const json_t *body, long timeout_ms, http_cb cb)
+{
+	struct cwld_err e = { 0, "" };
+
+	r->op = docker_req(r->d, method, path, body, timeout_ms, cb, r, &e);
+	if (r->op == NULL) {
+		if (r->res.msg[0] == '\0')
+			snprintf(r->res.msg, sizeof r->res.msg, "%.500s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- slots: bounded create/start ---------------------------------------- */
+
+static void
+docker_slot_release(struct docker_run *r)
+{
+	struct docker *d = r->d;
+	struct docker_run *n;
+
+	if (!r->holds_slot)
+		return;
+	r->holds_slot = 0;
+	d->starting--;
+	while (d->starting < DOCKER_MAX_STARTING &&
+	    (n = TAILQ_FIRST(&d->slot_q)) != NULL) {
+		TAILQ_REMOVE(&d->slot_q, n, qentry);
+		n->q = DOCKER_Q_NONE;
+		n->holds_slot = 1;
+		d->starting++;
+		docker_run_create(n);
+	}
+}
+
+static void
+docker_slot_acquire(struct docker_run *r)
+{
+	struct docker *d = r->d;
+
+	if (d->starting < DOCKER_MAX_STARTING) {
+		r->holds_slot = 1;
+		d->starting++;
+		docker_run_create(r);
+		return;
+	}
+	r->q = DOCKER_Q_SLOT;
+	TAILQ_INSERT_TAIL(&d->slot_q, r, qentry);
+}
+
+/* ---- the run, step by step ------------------------------------------------ */
+
+static void
+docker_run_finish(struct docker_run *r)
+{
+	struct docker *d = r->d;
+
+	docker_slot_release(r);
+	if (r->q == DOCKER_Q_PING)
+		TAILQ_REMOVE(&d->ping_q, r, qentry);
+	else if (r->q == DOCKER_Q_SLOT)
+		TAILQ_REMOVE(&d->slot_q, r, qentry);
+	r->q = DOCKER_Q_NONE;
+	http_cancel(r->op);
+	http_cancel(r->wait);
+	http_cancel(r->stop);
+	r->op = r->wait = r->stop = NULL;
+	if (r->timelimit_s > 0 && r->res.timed_out && r->res.msg[0] == '\0')
+		snprintf(r->res.msg, sizeof r->res.msg,
+		    "time limit of %d s exceeded", r->timelimit_s);
+	if (r->canceled && r->res.msg[0] == '\0')
+		snprintf(r->res.msg, sizeof r->res.msg, "canceled");
+	TAILQ_REMOVE(&d->runs, r, entry);
+	if (r->out_fd != -1)
+		close(r->out_fd);
+	if (r->err_fd != -1)
+		close(r->err_fd);
+	r->out_fd = r->err_fd = -1;
+	if (r->limit != NULL)
+		event_free(r->limit);
+	if (r->kick != NULL)
+		event_free(r->kick);
+	r->limit = r->kick = NULL;
+	r->cb(r->arg, &r->res);
+	json_decref(r->body);
+	free(r->image);
+	free(r->out_path);
+	free(r->err_path);
+	free(r);
+}
+
+/* Ends a run that never started a container (or whose container is gone). */
+static void
+docker_run_fail(struct docker_run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+docker_run_fail(struct docker_run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->res.msg[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(r->res.msg, sizeof r->res.msg, fmt, ap);
+		va_end(ap);
+	}
+	if (r->id[0] != '\0' && !r->removed)
+		docker_run_remove(r);
+	else
+		docker_run_finish(r);
+}
+
+static void
+docker_removed_cb(void *arg, const struct http_response *res)
+{
+	struct docker_run *r = arg;
+	char m[256];
+
+	r->op = NULL;
+	if (res->status != 204 && res->status != 404) {
+		docker_engine_msg(res, m, sizeof m);
+		log_warnx("cannot remove container %.12s: %s", r->id, m);
+	}
+	r->removed = 1;
+	docker_run_finish(r);
+}
+
+static void
+docker_run_remove(struct docker_run *r)
+{
+	char *path;
+
+	path = xasprintf("/containers/%s?force=1", r->id);
+	if (docker_run_op(r, "DELETE", path, NULL, DOCKER_SHORT_MS,
+	    docker_removed_cb) == -1) {
+		log_warnx("cannot remove container %.12s: %s", r->id,
+		    r->res.msg);
+		docker_run_finish(r);
+	}
+	free(path);
+}
+
+static int
+docker_write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Demultiplexes the framed log stream (8-byte header: stream type, three
+ * zero bytes, big-endian length) into the files as it arrives. */
+static int
+docker_logs_data(void *arg, const char *data, size_t len)
+{
+	struct docker_run *r = arg;
+	size_t n;
+	int fd;
+
+	while (len > 0) {
+		if (r->hdr_len < sizeof r->hdr) {
+			n = sizeof r->hdr - r->hdr_len;
+			if (n > len)
+				n = len;
+			memcpy(r->hdr + r->hdr_len, data, n);
+			r->hdr_len += n;
+			data += n;
+			len -= n;
+			if (r->hdr_len == sizeof r->hdr) {
+				r->frame_left = (uint32_t)r->hdr[4] << 24 |
+				    (uint32_t)r->hdr[5] << 16 |
+				    (uint32_t)r->hdr[6] << 8 | r->hdr[7];
+				if (r->frame_left == 0)
+					r->hdr_len = 0;
+			}
+			continue;
+		}
+		n = r->frame_left < len ? r->frame_left : len;
+		fd = r->hdr[0] == 2 ? r->err_fd : r->hdr[0] == 1 ? r->out_fd : -1;
+		if (fd != -1 && docker_write_all(fd, data, n) == -1) {
+			r->write_errno = errno;
+			r->write_path = fd == r->err_fd ? r->err_path :
+			    r->out_path;
+			return -1;
+		}
+		data += n;
+		len -= n;
+		r->frame_left -= (uint32_t)n;
+		if (r->frame_left == 0)
+			r->hdr_len = 0;
+	}
+	return 0;
+}
+
+static void
+docker_logs_cb(void *arg, const struct http_response *res)
+{
+	struct docker_run *r = arg;
+	char m[256];
+
+	r->op = NULL;
+	if (r->write_errno != 0) {
+		if (r->res.msg[0] == '\0')
+			snprintf(r->res.msg, sizeof r->res.msg,
+			    "cannot write '%s': %s", r->write_path,
+			    strerror(r->write_errno));
+	} else if (res->status != 200) {
+		docker_engine_msg(res, m, sizeof m);
+		if (r->res.msg[0] == '\0')
+			snprintf(r->res.msg, sizeof r->res.msg,
+			    "cannot read the output of container %.12s: %s",
+			    r->id, m);
+	}
+	docker_run_remove(r);
+}
+
+static void
+docker_run_logs(struct docker_run *r)
+{
+	struct cwld_err e = { 0, "" };
+	struct http_req req;
+	char *url;
+
+	url = xasprintf("%s%s/containers/%s/logs?stdout=1&stderr=1",
+	    r->d->host.base_url, r->d->api, r->id);
+	memset(&req, 0, sizeof req);
+	req.url = url;
+	req.timeout_ms = DOCKER_LOGS_MS;
+	req.on_data = docker_logs_data;
+	req.data_arg = r;
+	r->op = http_request_ex(r->d->http, &req, docker_logs_cb, r, &e);
+	free(url);
+	if (r->op == NULL) {
+		if (r->res.msg[0] == '\0')
+			snprintf(r->res.msg, sizeof r->res.msg,
+			    "cannot read the output of container %.12s: %.400s",
+			    r->id, e.msg);
+		docker_run_remove(r);
+	}
+}
+
+static void
+docker_stop_cb(void *arg, const struct http_response *res)
+{
+	struct docker_run *r = arg;
+	char m[256];
+
+	r->stop = NULL;
+	if (res->status != 204 && res->status != 304 && res->status != 404) {
+		docker_engine_msg(res, m, sizeof m);
+		log_warnx("cannot stop container %.12s: %s", r->id, m);
+	}
+}
+
+static void
+docker_run_stop(struct docker_run *r)
+{
+	struct cwld_err e = { 0, "" };
+	char *path;
+
+	if (r->stop != NULL || r->wait_done || !r->start_done)
+		return;
+	path = xasprintf("/containers/%s/stop?t=1", r->id);
+	r->stop = docker_req(r->d, "POST", path, NULL, DOCKER_SHORT_MS,
+	    docker_stop_cb, r, &e);
+	if (r->stop == NULL)
+		log_warnx("cannot stop container %.12s: %s", r->id, e.msg);
+	free(path);
+}
+
+static void
+docker_limit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct docker_run *r = arg;
+
+	(void)fd;
+	(void)what;
+	r->res.timed_out = 1;
+	docker_run_stop(r);
+}
+
+static void
+docker_wait_cb(void *arg, const struct http_response *res)
+{
+	struct docker_run *r = arg;
+	json_t *j = NULL;
+	const char *emsg;
+	char m[256];
+
+	r->wait = NULL;
+	r->wait_done = 1;
+	if (res->status == 200) {
+		j = json_loadb(res->body, res->len, 0, NULL);
+		r->res.exit_code = (int)json_integer_value(json_object_get(j,
+		    "StatusCode"));
+		emsg = json_string_value(json_object_get(json_object_get(j,
+		    "Error"), "Message"));
+		if (emsg != NULL && *emsg != '\0' && r->res.msg[0] == '\0')
+			snprintf(r->res.msg, sizeof r->res.msg, "%s", emsg);
+		json_decref(j);
+	} else {
+		docker_engine_msg(res, m, sizeof m);
+		if (r->res.msg[0] == '\0')
+			snprintf(r->res.msg, sizeof r->res.msg,
+			    "cannot wait for container %.12s: %s", r->id, m);
+		r->res.exit_code = -1;
+	}
+	if (r->limit != NULL)
+		evtimer_del(r->limit);
+	if (!r->start_done) {
+		/* start still in flight or failed: its callback decides */
+		if (r->op == NULL)
+			docker_run_fail(r, "container %.12s ended before it "
+			    "started", r->id);
+		return;
+	}
+	docker_run_logs(r);
+}
+
+static void
+docker_started_cb(void *arg, const struct http_response *res)
+{
+	struct docker_run *r = arg;
+	struct timeval tv;
+	char m[512];
+
+	r->op = NULL;
+	docker_slot_release(r);
+	if (res->status != 204 && res->status != 304) {
+		docker_engine_msg(res, m, sizeof m);
+		r->res.exit_code = 0;
+		/* the wait may never return for a container that never ran */
+		http_cancel(r->wait);
+		r->wait = NULL;
+		docker_run_fail(r, "cannot start container: %s", m);
+		return;
+	}
+	r->start_done = 1;
+	r->res.started = 1;
+	if (r->wait_done) {
+		docker_run_logs(r);
+		return;
+	}
+	if (r->canceled) {
+		docker_run_stop(r);
+	} else if (r->timelimit_s > 0) {
+		r->limit = evtimer_new(r->d->base, docker_limit_cb, r);
+		if (r->limit != NULL) {
+			tv.tv_sec = r->timelimit_s;
+			tv.tv_usec = 0;
+			evtimer_add(r->limit, &tv);
+		}
+	}
+}
+
+/* Sends start once the wait is registered (see docker_wait_headers), from
+ * the loop rather than inside curl's header callback. */
+static void
+docker_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct docker_run *r = arg;
+	char *path;
+
+	(void)fd;
+	(void)what;
+	if (r->wait == NULL || r->wait_done || r->op != NULL)
+		return; /* docker_wait_cb has taken over */
+	if (r->canceled) {
+		/* never started: the wait would never return */
+		http_cancel(r->wait);
+		r->wait = NULL;
+		docker_run_fail(r, "canceled");
+		return;
+	}
+	path = xasprintf("/containers/%s/start", r->id);
+	if (docker_run_op(r, "POST", path, NULL, DOCKER_SHORT_MS,
+	    docker_started_cb) == -1) {
+		http_cancel(r->wait);
+		r->wait = NULL;
+		docker_run_fail(r, "cannot start container");
+	}
+	free(path);
+}
+
+/* The wait's headers arrived: the engine has registered it (it flushes them
+ * before waiting), so the exit cannot be missed and start may go. Runs
+ * inside a curl callback: only schedules. */
+static void
+docker_wait_headers(void *arg, long status, const char *headers)
+{
+	struct docker_run *r = arg;
+
+	(void)headers;
+	if (status != 200)
+		return; /* docker_wait_cb reports it */
+	event_active(r->kick, EV_TIMEOUT, 0);
+}
+
+static void
+docker_created_cb(void *arg, const struct http_response *res)
+{
+	struct docker_run *r = arg;
+	struct cwld_err e = { 0, "" };
+	struct http_req req;
+	json_t *j;
+	const char *id;
+	char m[512], *url;
+
+	r->op = NULL;
+	if (res->status != 201) {
+		docker_engine_msg(res, m, sizeof m);
+		docker_run_fail(r, "cannot create container: %s", m);
+		return;
+	}
+	j = json_loadb(res->body, res->len, 0, NULL);
+	id = json_string_value(json_object_get(j, "Id"));
+	if (id == NULL || strlen(id) >= sizeof r->id) {
+		json_decref(j);
+		docker_run_fail(r, "cannot create container: no id in answer");
+		return;
+	}
+	snprintf(r->id, sizeof r->id, "%s", id);
+	snprintf(r->res.container_id, sizeof r->res.container_id, "%s", id);
+	json_decref(j);
+	if (r->canceled) {
+		docker_run_fail(r, "canceled");
+		return;
+	}
+	r->kick = event_new(r->d->base, -1, 0, docker_kick_cb, r);
+	if (r->kick == NULL) {
+		docker_run_fail(r, "cannot create container: out of events");
+		return;
+	}
+	url = xasprintf("%s%s/containers/%s/wait?condition=next-exit",
+	    r->d->host.base_url, r->d->api, r->id);
+	memset(&req, 0, sizeof req);
+	req.method = "POST";
+	req.url = url;
+	req.timeout_ms = 0; /* as long as the tool runs */
+	req.on_headers = docker_wait_headers;
+	req.data_arg = r;
+	r->wait = http_request_ex(r->d->http, &req, docker_wait_cb, r, &e);
+	free(url);
+	if (r->wait == NULL)
+		docker_run_fail(r, "cannot wait for container: %s", e.msg);
+}
+
+static void
+docker_run_create(struct docker_run *r)
+{
+	if (r->canceled) {
+		docker_run_fail(r, "canceled");
+		return;
+	}
+	if (docker_run_op(r, "POST", "/containers/create", r->body,
+	    DOCKER_SHORT_MS, docker_created_cb) == -1)
+		docker_run_fail(r, "cannot create container");
+}
+
+/* A pull answers 200 and streams JSON lines; a failure is a line with an
+ * "error" key. Returns the first error (borrowed from a new buf) or NULL. */
+static char *
+docker_pull_error(const char *body, size_t len)
+{
+	const char *p = body, *end = body + len, *nl;
+	json_t *j;
+	const char *e;
+	char *out = NULL;
+
+	while (p < end && out == NULL) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		j = json_loadb(p, (size_t)(nl - p), 0, NULL);
+		e = json_string_value(json_object_get(j, "error"));
+		if (e == NULL)
+			e = json_string_value(json_object_get(json_object_get(j,
+			    "errorDetail"), "message"));
+		if (e != NULL)
+			out = xstrdup(e);
+		json_decref(j);
+		p = nl + 1;
+	}
+	return out;
+}
+
+static void
+docker_pulled_cb(void *arg, const struct http_response *res)
+{
+	struct docker_run *r = arg;
+	char m[400], *perr = NULL;
+
+	r->op = NULL;
+	if (res->status == 200)
+		perr = docker_pull_error(res->body, res->len);
+	if (res->status != 200 || perr != NULL) {
+		if (perr != NULL)
+			snprintf(m, sizeof m, "%s", perr);
+		else
+			docker_engine_msg(res, m, sizeof m);
+		free(perr);
+		docker_run_fail(r, "image '%s' not found locally and could not "
+		    "be pulled: %s", r->image, m);
+		return;
+	}
+	docker_slot_acquire(r);
+}
+
+static void
+docker_run_pull(struct docker_run *r)
+{
+	struct cwld_err e = { 0, "" };
+	struct http_req req;
+	const char *slash, *colon;
+	char *name = NULL, *tag = NULL, *url = NULL;
+	char *ename = NULL, *etag = NULL;
+
+	if (r->canceled) {
+		docker_run_fail(r, "canceled");
+		return;
+	}
+	/* without a tag the engine would pull every tag */
+	slash = strrchr(r->image, '/');
+	colon = strrchr(slash != NULL ? slash : r->image, ':');
+	if (strchr(r->image, '@') != NULL) {
+		name = xstrdup(r->image);
+	} else if (colon != NULL) {
+		name = xstrndup(r->image, (size_t)(colon - r->image));
+		tag = xstrdup(colon + 1);
+	} else {
+		name = xstrdup(r->image);
+		tag = xstrdup("latest");
+	}
+	ename = docker_escape_query(name);
+	if (tag != NULL)
+		etag = docker_escape_query(tag);
+	url = xasprintf("%s%s/images/create?fromImage=%s%s%s",
+	    r->d->host.base_url, r->d->api, ename, etag != NULL ? "&tag=" : "",
+	    etag != NULL ? etag : "");
+	memset(&req, 0, sizeof req);
+	req.method = "POST";
+	req.url = url;
+	req.timeout_ms = DOCKER_PULL_MS;
+	req.max_body = DOCKER_PULL_MAX_BODY;
+	r->op = http_request_ex(r->d->http, &req, docker_pulled_cb, r, &e);
+	if (r->op == NULL)
+		docker_run_fail(r, "image '%s' not found locally and could not "
+		    "be pulled: %s", r->image, e.msg);
+	free(name);
+	free(tag);
+	free(ename);
+	free(etag);
+	free(url);
+}
+
+static void
+docker_inspected_cb(void *arg, const struct http_response *res)
+{
+	struct docker_run *r = arg;
+	char m[400];
+
+	r->op = NULL;
+	if (res->status == 200) {
+		docker_slot_acquire(r);
+	} else if (res->status == 404) {
+		docker_run_pull(r);
+	} else {
+		docker_engine_msg(res, m, sizeof m);
+		docker_run_fail(r, "cannot inspect image '%s': %s", r->image, m);
+	}
+}
+
+/* The engine itself normalises docker.io/ and library/ prefixes: a local
+ * debian:stable-slim answers for docker.io/debian:stable-slim (checked on
+ * engine 20.10), so the reference goes as it is. */
+static int
+docker_run_inspect(struct docker_run *r)
+{
+	char *path, *name;
+	int rc;
+
+	if (r->canceled) {
+		docker_run_fail(r, "canceled");
+		return 0;
+	}
+	name = docker_escape_path(r->image);
+	path = xasprintf("/images/%s/json", name);
+	rc = docker_run_op(r, "GET", path, NULL, DOCKER_SHORT_MS,
+	    docker_inspected_cb);
+	free(path);
+	free(name);
+	return rc;
+}
+
+static void
+docker_pinged_cb(void *arg, const struct http_response *res)
+{
+	struct docker *d = arg;
+	struct cwld_err e = { 0, "" };
+	struct docker_run *r;
+	char *version = NULL, m[400];
+	int ok = 0;
+
+	d->pinging = 0;
+	if (res->status == 200) {
+		version = http_header_get(res->headers, "API-Version");
+		ok = docker_api_prefix(version, &d->api, &e) == 0;
+		if (ok)
+			log_debug("docker engine at %s: API %s, using %s",
+			    d->host.spec, version, d->api);
+		else
+			snprintf(m, sizeof m, "%.390s", e.msg);
+	} else {
+		docker_engine_msg(res, m, sizeof m);
+	}
+	free(version);
+	while ((r = TAILQ_FIRST(&d->ping_q)) != NULL) {
+		TAILQ_REMOVE(&d->ping_q, r, qentry);
+		r->q = DOCKER_Q_NONE;
+		if (ok) {
+			if (docker_run_inspect(r) == -1)
+				docker_run_fail(r, "cannot inspect image '%s'",
+				    r->image);
+		} else
+			docker_run_fail(r, "docker engine unreachable at '%s': %s",
+			    d->host.spec, m);
+	}
+}
+
+/* ---- public -------------------------------------------------------------- */
+
+struct docker *
+docker_new(struct event_base *base, const char *host, struct cwld_err *err)
+{
+	struct docker *d;
+
+	d = xcalloc(1, sizeof *d);
+	d->base = base;
+	TAILQ_INIT(&d->runs);
+	TAILQ_INIT(&d->ping_q);
+	TAILQ_INIT(&d->slot_q);
+	if (docker_host_parse(&d->host, host, err) == -1) {
+		free(d);
+		return NULL;
+	}
+	d->http = http_new(base, d->host.unix_path, err);
+	if (d->http == NULL) {
+		docker_host_release(&d->host);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+int
+docker_run(struct docker *d, const struct exec_spec *spec, exec_done_cb cb,
+    void *arg, struct cwld_err *err)
+{
+	struct docker_run *r = NULL;
+	struct cwld_err e = { 0, "" };
+	int ret = -1;
+
+	if (spec->image == NULL || *spec->image == '\0')
+		return err_set(err, CWLD_EXIT_FAILED, "docker: no image given");
+	if (spec->argv == NULL || spec->argv[0] == NULL)
+		return err_set(err, CWLD_EXIT_FAILED, "docker: empty command line");
+	if (spec->stdout_path == NULL || spec->stderr_path == NULL)
+		return err_set(err, CWLD_EXIT_FAILED,
+		    "docker: no stdout or stderr file");
+
+	r = xcalloc(1, sizeof *r);
+	r->d = d;
+	r->cb = cb;
+	r->arg = arg;
+	r->out_fd = r->err_fd = -1;
+	r->timelimit_s = spec->timelimit_s;
+	r->image = xstrdup(spec->image);
+	r->out_path = xstrdup(spec->stdout_path);
+	r->err_path = xstrdup(spec->stderr_path);
+	r->body = docker_create_body(spec, err);
+	if (r->body == NULL)
+		goto out;
+	r->out_fd = open(r->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644);
+	if (r->out_fd == -1) {
+		err_set(err, CWLD_EXIT_FAILED, "cannot open '%s': %s",
+		    r->out_path, strerror(errno));
+		goto out;
+	}
+	r->err_fd = open(r->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644);
+	if (r->err_fd == -1) {
+		err_set(err, CWLD_EXIT_FAILED, "cannot open '%s': %s",
+		    r->err_path, strerror(errno));
+		goto out;
+	}
+	if (d->api == NULL && !d->pinging) {
+		/* the first run (or the first after a failed ping) asks */
+		if (docker_req(d, "GET", "/_ping", NULL, DOCKER_PING_MS,
+		    docker_pinged_cb, d, &e) == NULL) {
+			err_set(err, CWLD_EXIT_UNREACHABLE, "%s", e.msg);
+			goto out;
+		}
+		d->pinging = 1;
+	}
+	TAILQ_INSERT_TAIL(&d->runs, r, entry);
+	if (d->api == NULL) {
+		r->q = DOCKER_Q_PING;
+		TAILQ_INSERT_TAIL(&d->ping_q, r, qentry);
+	} else if (docker_run_inspect(r) == -1) {
+		/* never a callback from inside docker_run */
+		TAILQ_REMOVE(&d->runs, r, entry);
+		err_set(err, CWLD_EXIT_FAILED, "%s", r->res.msg);
+		goto out;
+	}
+	r = NULL;
+	ret = 0;
+out:
+	if (r != NULL) {
+		if (r->out_fd != -1)
+			close(r->out_fd);
+		if (r->err_fd != -1)
+			close(r->err_fd);
+		json_decref(r->body);
+		free(r->image);
+		free(r->out_path);
+		free(r->err_path);
+		free(r);
+	}
+	return ret;
+}
+
+void
+docker_cancel_all(struct docker *d)
+{
+	struct docker_run *r;
+
+	TAILQ_FOREACH(r, &d->runs, entry) {
+		r->canceled = 1;
+		/* earlier steps see the flag at their next transition */
+		docker_run_stop(r);
+	}
+}
+
+/* ---- blocking calls ------------------------------------------------------ */
+
+struct docker_buf {
+	char *p;
+	size_t len;
+};
+
+static size_t
+docker_easy_write(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct docker_buf *b = userp;
+	size_t n = size * nmemb;
+
+	if (b->len + n > 16u * 1024 * 1024)
+		return 0;
+	b->p = xreallocarray(b->p, b->len + n + 1, 1);
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return n;
+}
+
+/* One blocking request; *body is new ("" at least) on success. */
+static int
+docker_easy(const struct docker_host *dh, const char *method, const char *path,
+    long timeout_ms, long *status, char **body, char **api_version,
+    struct cwld_err *err)
+{
+	struct docker_buf b = { NULL, 0 };
+	struct docker_buf hb = { NULL, 0 };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	CURL *c = NULL;
+	CURLcode rc;
+	char *url = NULL;
+	int ret = -1;
+
+	url = xasprintf("%s%s", dh->base_url, path);
+	c = curl_easy_init();
+	if (c == NULL) {
+		err_set(err, CWLD_EXIT_FAILED, "curl_easy_init failed");
+		goto out;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (dh->unix_path != NULL)
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, dh->unix_path);
+	if (strcmp(method, "GET") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, docker_easy_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, docker_easy_write);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
+	rc = curl_easy_perform(c);
+	if (rc != CURLE_OK) {
+		err_set(err, CWLD_EXIT_UNREACHABLE,
+		    "docker engine unreachable at '%s': %s", dh->spec,
+		    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	if (api_version != NULL)
+		*api_version = http_header_get(hb.p != NULL ? hb.p : "",
+		    "API-Version");
+	*body = b.p != NULL ? b.p : xstrdup("");
+	b.p = NULL;
+	ret = 0;
+out:
+	if (c != NULL)
+		curl_easy_cleanup(c);
+	free(b.p);
+	free(hb.p);
+	free(url);
+	return ret;
+}
+
+static int
+docker_easy_api(const struct docker_host *dh, char **api, struct cwld_err *err)
+{
+	char *body = NULL, *version = NULL;
+	long status = 0;
+	int ret = -1;
+
+	if (docker_easy(dh, "GET", "/_ping", DOCKER_PING_MS, &status, &body,
+	    &version, err) == -1)
+		goto out;
+	if (status != 200) {
+		err_set(err, CWLD_EXIT_UNREACHABLE,
+		    "docker engine at '%s' answered /_ping with %ld", dh->spec,
+		    status);
+		goto out;
+	}
+	ret = docker_api_prefix(version, api, err);
+out:
+	free(body);
+	free(version);
+	return ret;
+}
+
+/* Force-removes one container; 1 removed, 0 already gone, -1 error. */
+static int
+docker_easy_remove(const struct docker_host *dh, const char *api,
+    const char *id, struct cwld_err *err)
+{
+	struct http_response res;
+	char *path, *body = NULL, m[256];
+	long status = 0;
+	int ret = -1;
+
+	path = xasprintf("%s/containers/%s?force=1", api, id);
+	if (docker_easy(dh, "DELETE", path, DOCKER_SHORT_MS, &status, &body,
+	    NULL, err) == -1)
+		goto out;
+	if (status == 204) {
+		ret = 1;
+	} else if (status == 404) {
+		ret = 0;
+	} else {
+		memset(&res, 0, sizeof res);
+		res.status = status;
+		res.body = body;
+		res.len = strlen(body);
+		docker_engine_msg(&res, m, sizeof m);
+		err_set(err, CWLD_EXIT_FAILED, "cannot remove container %.12s: %s",
+		    id, m);
+	}
+out:
+	free(path);
+	free(body);
+	return ret;
+}
+
+void
+docker_free(struct docker *d)
+{
+	struct cwld_err e = { 0, "" };
+	struct docker_run *r;
+	char *api = NULL;
+
+	if (d == NULL)
+		return;
+	/* no callbacks from here on */
+	http_free(d->http);
+	d->http = NULL;
+	while ((r = TAILQ_FIRST(&d->runs)) != NULL) {
+		TAILQ_REMOVE(&d->runs, r, entry);
+		if (r->id[0] != '\0' && !r->removed) {
+			/* best effort, blocking: we are shutting down */
+			if (api == NULL && docker_easy_api(&d->host, &api, &e) == -1)
+				log_warnx("%s", e.msg);
+			if (api != NULL &&
+			    docker_easy_remove(&d->host, api, r->id, &e) == -1)
+				log_warnx("%s", e.msg);
+		}
+		if (r->out_fd != -1)
+			close(r->out_fd);
+		if (r->err_fd != -1)
+			close(r->err_fd);
+		if (r->limit != NULL)
+			event_free(r->limit);
+		if (r->kick != NULL)
+			event_free(r->kick);
+		json_decref(r->body);
+		free(r->image);
+		free(r->out_path);
+		free(r->err_path);
+		free(r);
+	}
+	free(api);
+	free(d->api);
+	docker_host_release(&d->host);
+	free(d);
+}
+
+int
+docker_gc_sync(const char *host, const char *run_id, struct cwld_err *err)
+{
+	struct docker_host dh;
+	json_t *filters = NULL, *list = NULL, *c;
+	char *api = NULL, *label = NULL, *ftext = NULL, *enc = NULL;
+	char *path = NULL, *body = NULL;
+	long status = 0;
+	size_t i;
+	int n = 0, ret = -1, rc;
+
+	if (docker_host_parse(&dh, host, err) == -1)
+		return -1;
+	if (docker_easy_api(&dh, &api, err) == -1)
+		goto out;
+	label = run_id != NULL ? xasprintf("cwld.run=%s", run_id) :
+	    xstrdup("cwld.run");
+	filters = json_pack("{s:[s]}", "label", label);
+	ftext = json_dumps(filters, JSON_COMPACT);
+	if (ftext == NULL)
+		abort();
+	enc = docker_escape_query(ftext);
+	path = xasprintf("%s/containers/json?all=1&filters=%s", api, enc);
+	if (docker_easy(&dh, "GET", path, DOCKER_SHORT_MS, &status, &body, NULL,
+	    err) == -1)
+		goto out;
+	list = json_loads(body, 0, NULL);
+	if (status != 200 || !json_is_array(list)) {
+		err_set(err, CWLD_EXIT_FAILED,
+		    "cannot list containers at '%s': HTTP %ld", dh.spec, status);
+		goto out;
+	}
+	json_array_foreach(list, i, c) {
+		const char *id = json_string_value(json_object_get(c, "Id"));
+
+		if (id == NULL)
+			continue;
+		rc = docker_easy_remove(&dh, api, id, err);
+		if (rc == -1)
+			goto out;
+		n += rc;
+	}
+	ret = n;
+out:
+	json_decref(filters);
+	json_decref(list);
+	free(api);
+	free(label);
+	free(ftext);
+	free(enc);
+	free(path);
+	free(body);
+	docker_host_release(&dh);
+	return ret;
+}

@@ -1,0 +1,26 @@
+#!/bin/bash
+# The example workflow on the real Docker engine: outputs are right, no
+# docker client program is executed (strace), no container is left, and
+# SQLite holds each step with its exit code and container id.
+. "$(dirname "$0")/lib.sh"
+bash "$CWLD_SOURCE_DIR/scripts/build-images.sh" >/dev/null
+EX=$CWLD_SOURCE_DIR/examples/wordcount
+S=$TMP/state
+
+before=$(curl -s --unix-socket /var/run/docker.sock 'http://d/containers/json?all=1&filters=%7B%22label%22%3A%5B%22cwld.run%22%5D%7D' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+strace -f -qq -e trace=execve -o "$TMP/strace.log" \
+	"$CWLD" run --quiet --state-dir "$S" --outdir "$TMP/out" "$EX/wf.cwl" "$EX/job.yml" >"$TMP/out.json"
+check "output object is JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/out.json"
+check "no docker client program executed" bash -c "! grep -E 'execve\\(\"[^\"]*docker[^\"]*\"' '$TMP/strace.log'"
+check "strace saw cwld itself" grep -q 'execve(' "$TMP/strace.log"
+after=$(curl -s --unix-socket /var/run/docker.sock 'http://d/containers/json?all=1&filters=%7B%22label%22%3A%5B%22cwld.run%22%5D%7D' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+check "no container left behind ($before before, $after after)" test "$after" -le "$before"
+run=$(sql "$S/cwld.db" "select id from runs")
+check "run succeeded" test "$(sql "$S/cwld.db" "select state from runs where id='$run'")" = success
+nsteps=$(sql "$S/cwld.db" "select count(*) from steps where run_id='$run'")
+check "every step recorded ($nsteps)" test "$nsteps" -ge 3
+check "every step succeeded with exit 0 in a container" test \
+	"$(sql "$S/cwld.db" "select count(*) from steps s join attempts a on a.step_id=s.id where s.run_id='$run' and s.state='success' and a.exit_code=0 and length(a.container_id)=64")" = "$nsteps"
+check "provenance rows carry checksums" test \
+	"$(sql "$S/cwld.db" "select count(*) from output_files where checksum like 'sha1\$%'")" -ge "$nsteps"
+finish

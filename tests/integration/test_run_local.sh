@@ -1,0 +1,36 @@
+#!/bin/bash
+# cwld run on the host (no DockerRequirement): a tool, a failing tool, a
+# diamond workflow; checks the output object, exit codes and SQLite rows.
+. "$(dirname "$0")/lib.sh"
+D=$CWLD_SOURCE_DIR/tests/integration/data
+S=$TMP/state
+
+out=$("$CWLD" run --quiet --state-dir "$S" --outdir "$TMP/o1" "$D/echo-tool.cwl" <(echo 'message: hello world'))
+check "tool output names said.txt" grep -q '"location": "file://'"$TMP"'/o1/said.txt"' <<<"$out"
+check "tool output checksum is sha1 of 'hello world\\n'" grep -q 'sha1$22596363b3de40b06f981fb85d82312e8c0ed511' <<<"$out"
+check "output file holds the text" grep -qx 'hello world' "$TMP/o1/said.txt"
+check "run recorded as success" test "$(sql "$S/cwld.db" "select state from runs")" = success
+check "step recorded with exit code 0" test "$(sql "$S/cwld.db" "select s.state||':'||a.exit_code from steps s join attempts a on a.step_id=s.id")" = "success:0"
+
+set +e
+"$CWLD" run --quiet --state-dir "$S" --outdir "$TMP/o2" "$D/fail-tool.cwl" >"$TMP/fail.out" 2>"$TMP/fail.err"
+rc=$?
+set -e
+check "failing tool exits 1" test "$rc" -eq 1
+check "failure names the step and exit code" grep -q "step 'main': command exited with code 3" "$TMP/fail.err"
+check "failure shows the tool's stderr" grep -q "something broke" "$TMP/fail.err"
+check "failed attempt has exit code 3" test "$(sql "$S/cwld.db" "select a.exit_code from attempts a join steps s on s.id=a.step_id join runs r on r.id=s.run_id where r.state='failed'")" = 3
+
+out=$("$CWLD" run --quiet --parallel 2 --state-dir "$S" --outdir "$TMP/o3" "$D/diamond-wf.cwl" <(echo 'text: diamond'))
+check "diamond workflow joins both branches" test "$(cat "$TMP/o3/cat.txt")" = "$(printf 'diamond\ndiamond')"
+run=$(sql "$S/cwld.db" "select id from runs order by created_at desc limit 1")
+check "diamond run has 4 successful steps" test "$(sql "$S/cwld.db" "select count(*) from steps where run_id='$run' and state='success'")" = 4
+check "join ran after left and right" test "$(sql "$S/cwld.db" "select count(*) from steps j, steps l where j.run_id='$run' and l.run_id='$run' and j.name='join' and l.name in ('left','right') and j.started_at >= l.finished_at")" = 2
+
+set +e
+"$CWLD" run --quiet --state-dir "$S" "$D/echo-tool.cwl" <(echo 'message: 12') >/dev/null 2>"$TMP/bad.err"
+rc=$?
+set -e
+check "wrong input type exits 2" test "$rc" -eq 2
+check "wrong input type names the input" grep -q "message" "$TMP/bad.err"
+finish

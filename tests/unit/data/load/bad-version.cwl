@@ -1,0 +1,5 @@
+cwlVersion: draft-3
+class: CommandLineTool
+baseCommand: echo
+inputs: []
+outputs: []

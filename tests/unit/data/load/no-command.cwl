@@ -1,0 +1,4 @@
+cwlVersion: v1.0
+class: CommandLineTool
+inputs: []
+outputs: []
