@@ -141,6 +141,7 @@ cmd_run(int argc, char **argv)
 	struct run_result res = { 0 };
 	struct sched_opts so = { 0 };
 	json_t *process = NULL, *job = NULL, *inputs = NULL;
+	char *job_path = NULL;
 	char *state_dir = NULL, *run_dir = NULL, *db = NULL, *run_id = NULL, *outdir = NULL;
 	const char *opt_state = NULL, *opt_outdir = NULL;
 	int ch, rc = CWLD_EXIT_USAGE, leave = 0, verbosity = 1;
@@ -186,7 +187,16 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (argc - optind == 2) {
-		job = load_job(lc, argv[optind + 1], &err);
+		/* cwltest passes file:// URIs; the job file is read as a path. */
+		if (strncmp(argv[optind + 1], "file:", 5) == 0) {
+			job_path = uri_to_path(argv[optind + 1]);
+			if (job_path == NULL) {
+				fprintf(stderr, "cwld run: cannot read job '%s'\n", argv[optind + 1]);
+				goto out;
+			}
+		} else
+			job_path = xstrdup(argv[optind + 1]);
+		job = load_job(lc, job_path, &err);
 		if (job == NULL) {
 			fprintf(stderr, "%s\n", err.msg);
 			rc = err.code ? err.code : CWLD_EXIT_USAGE;
@@ -197,7 +207,7 @@ cmd_run(int argc, char **argv)
 	{
 		char *cwd = fs_abspath(".");
 		char *slashed = xasprintf("%s/", cwd);
-		char *jbase = argc - optind == 2 ? uri_from_path(argv[optind + 1]) : uri_from_path(slashed);
+		char *jbase = job_path ? uri_from_path(job_path) : uri_from_path(slashed);
 		inputs = sched_fill_inputs(process, NULL, NULL, job, jbase, NULL, &err);
 		free(jbase);
 		free(slashed);
@@ -299,6 +309,7 @@ out:
 	json_decref(job);
 	json_decref(inputs);
 	load_ctx_free(lc);
+	free(job_path);
 	free(state_dir);
 	free(run_dir);
 	free(db);
