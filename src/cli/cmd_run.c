@@ -204,6 +204,16 @@ cmd_run(int argc, char **argv)
 		}
 	} else
 		job = json_object();
+	/* Requirements given in the job document apply to the process and
+	 * override its own (they come last, and the last entry wins). */
+	if (json_is_array(json_object_get(job, "cwl:requirements"))) {
+		json_t *r = json_object_get(process, "requirements");
+		if (!json_is_array(r)) {
+			r = json_array();
+			json_object_set_new(process, "requirements", r);
+		}
+		json_array_extend(r, json_object_get(job, "cwl:requirements"));
+	}
 	{
 		char *cwd = fs_abspath(".");
 		char *slashed = xasprintf("%s/", cwd);

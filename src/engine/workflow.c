@@ -258,6 +258,23 @@ wf_maybe_finish(struct wf_run *w)
 	wf_free(w);
 }
 
+/* Nests a flat list of results by the scatter dimensions (last fastest),
+ * so an empty inner dimension still gives one empty list per outer item. */
+static json_t *
+wf_reshape(const json_t *flat, const json_t *dims, size_t depth, size_t *off)
+{
+	size_t n = (size_t)json_integer_value(json_array_get(dims, depth)), i;
+	json_t *out = json_array();
+
+	for (i = 0; i < n; i++) {
+		if (depth + 1 == json_array_size(dims))
+			json_array_append(out, json_array_get(flat, (*off)++));
+		else
+			json_array_append_new(out, wf_reshape(flat, dims, depth + 1, off));
+	}
+	return out;
+}
+
 /* Builds the step's outputs from its per-job results (scatter-aware). */
 static void
 wf_step_complete(struct wf_step *st)
@@ -286,27 +303,11 @@ wf_step_complete(struct wf_step *st)
 			json_array_append(v, x ? x : json_null());
 		}
 		if (st->dims && json_array_size(st->dims) > 1) {
-			/* nested_crossproduct: reshape the flat list by dims. */
-			size_t nd = json_array_size(st->dims), d;
-			json_t *cur = v;
-			for (d = nd; d-- > 1;) {
-				size_t width = (size_t)json_integer_value(json_array_get(st->dims, d));
-				json_t *shaped = json_array(), *row = NULL;
-				for (k = 0; k < json_array_size(cur); k++) {
-					if (row == NULL)
-						row = json_array();
-					json_array_append(row, json_array_get(cur, k));
-					if (json_array_size(row) == width) {
-						json_array_append_new(shaped, row);
-						row = NULL;
-					}
-				}
-				if (row)
-					json_array_append_new(shaped, row);
-				json_decref(cur);
-				cur = shaped;
-			}
-			v = cur;
+			/* nested_crossproduct: one level of nesting per scatter input. */
+			size_t off = 0;
+			json_t *shaped = wf_reshape(v, st->dims, 0, &off);
+			json_decref(v);
+			v = shaped;
 		}
 		json_object_set_new(st->outputs, oid, v);
 	}
@@ -485,6 +486,12 @@ wf_start_step(struct wf_step *st, struct cwld_err *err)
 		if (json_is_null(v) && def) {
 			json_decref(v);
 			v = json_deep_copy(def);
+		}
+		if (json_is_true(json_object_get(in, "loadContents")) &&
+		    json_is_object(v) && params_load_contents(v, err) < 0) {
+			json_decref(v);
+			err_prefix(err, "step '%s': input '%s'", st->id, id);
+			goto out;
 		}
 		json_object_set_new(base, id, v);
 	}
