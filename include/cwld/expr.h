@@ -42,9 +42,20 @@ json_t *expr_eval(struct expr_ctx *ctx, const char *text, const json_t *inputs,
 json_t *expr_eval_flags(struct expr_ctx *ctx, const char *text, const json_t *inputs,
     const json_t *self, const json_t *runtime, int flags, struct cwld_err *err);
 
-/* The shortest decimal text that reads back as d, with ".0" on integral
- * values ("0.1", "2.0", "1e+21"): how CWL tools print a float. New string. */
+/* The shortest decimal text that reads back as d, never in scientific
+ * notation, with ".0" on integral values whose shortest form has no
+ * exponent ("0.1", "2.0", "0.00001", "123000" for 1.23e5,
+ * "1000000000000000000000" for 1e21): how CWL tools print a float. New
+ * string. */
 char *expr_real_text(double d);
+
+/* JSON text of v as interpolated into strings: Python json.dumps layout
+ * (", ", ": "), keys sorted, reals through expr_real_text (non-finite ones
+ * as null). New string. */
+char *expr_json_text(const json_t *v);
+/* As expr_json_text, one item a line indented by indent spaces a level
+ * (0: on one line): for printing output objects. New string. */
+char *expr_json_text_indent(const json_t *v, int indent);
 
 /* As expr_eval when v is a string; otherwise returns a new reference to v. */
 json_t *expr_eval_value(struct expr_ctx *ctx, const json_t *v, const json_t *inputs,

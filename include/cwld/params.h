@@ -52,6 +52,13 @@ struct params_opts {
 	struct expr_ctx *ex;         /* for secondaryFiles patterns that are
 	                              * expressions (borrowed, may be NULL:
 	                              * such patterns are then skipped) */
+	int no_discover;             /* secondaryFiles are not looked for on
+	                              * disk: only those already in a File's
+	                              * "secondaryFiles" (or given by an
+	                              * expression) count, and a missing
+	                              * required one is an error. Set it for
+	                              * workflow steps, as cwltool does; the
+	                              * top-level job discovers them. */
 };
 
 /* As params_fill_inputs with options (opts may be NULL). Input

@@ -759,10 +759,48 @@ expr_ctx_set_limits(struct expr_ctx *ctx, unsigned time_ms, size_t heap_bytes)
 
 /* --- evaluation -------------------------------------------------------- */
 
+/* Plain decimal text (no exponent) of the p significant digits in e (the
+ * "%.*e" text of a finite d): "1e+42" -> "1000...0", "1.23e-05" ->
+ * "0.0000123". Python's Decimal prints such numbers the same way. */
+static char *
+expr_real_plain(const char *e)
+{
+	struct expr_buf b = { 0 };
+	char digits[32];
+	size_t nd = 0, i;
+	long ex;
+	const char *p = e;
+
+	if (*p == '-')
+		expr_buf_add(&b, p++, 1);
+	for (; *p != '\0' && *p != 'e' && nd < sizeof digits - 1; p++)
+		if (*p >= '0' && *p <= '9')
+			digits[nd++] = *p;
+	digits[nd] = '\0';
+	ex = *p == 'e' ? strtol(p + 1, NULL, 10) : 0;
+	while (nd > 1 && digits[nd - 1] == '0')
+		digits[--nd] = '\0';
+	if (ex >= (long)nd - 1) {
+		expr_buf_add(&b, digits, nd);
+		for (i = 0; i < (size_t)(ex - ((long)nd - 1)); i++)
+			expr_buf_add(&b, "0", 1);
+	} else if (ex >= 0) {
+		expr_buf_add(&b, digits, (size_t)ex + 1);
+		expr_buf_add(&b, ".", 1);
+		expr_buf_add(&b, digits + ex + 1, nd - (size_t)ex - 1);
+	} else {
+		expr_buf_add(&b, "0.", 2);
+		for (i = 0; i < (size_t)(-ex - 1); i++)
+			expr_buf_add(&b, "0", 1);
+		expr_buf_add(&b, digits, nd);
+	}
+	return b.p;
+}
+
 char *
 expr_real_text(double d)
 {
-	char buf[64];
+	char buf[64], ebuf[64];
 	int p;
 
 	if (isnan(d))
@@ -774,9 +812,124 @@ expr_real_text(double d)
 		if (strtod(buf, NULL) == d)
 			break;
 	}
-	if (strpbrk(buf, ".e") == NULL)
+	/* Never scientific notation (CWL tools print decimals): what the
+	 * shortest form writes with an exponent is spelt out in full, as
+	 * cwltool does for a YAML float such as 1.23e5 -> "123000". */
+	if (strchr(buf, 'e') != NULL) {
+		snprintf(ebuf, sizeof ebuf, "%.*e", p - 1, d);
+		return expr_real_plain(ebuf);
+	}
+	if (strchr(buf, '.') == NULL)
 		return xasprintf("%s.0", buf);
 	return xstrdup(buf);
+}
+
+static int
+expr_key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+expr_json_add_string(struct expr_buf *b, const char *s)
+{
+	json_t *j = json_string(s);
+	char *t = j != NULL ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+
+	if (t != NULL)
+		expr_buf_add(b, t, strlen(t));
+	free(t);
+	json_decref(j);
+}
+
+/* Newline and indentation for depth when indenting (indent > 0). */
+static void
+expr_json_nl(struct expr_buf *b, int indent, int depth)
+{
+	int i;
+
+	expr_buf_add(b, "\n", 1);
+	for (i = 0; i < indent * depth; i++)
+		expr_buf_add(b, " ", 1);
+}
+
+/* JSON text as Python's json.dumps writes it (", " and ": ", or one item a
+ * line when indent > 0), keys sorted, numbers through expr_real_text so no
+ * exponent appears. */
+static void
+expr_json_add(struct expr_buf *b, const json_t *v, int indent, int depth)
+{
+	const char *key, **keys;
+	json_t *item;
+	size_t i, n;
+	char *t;
+
+	if (json_is_real(v)) {
+		if (isfinite(json_real_value(v)))
+			t = expr_real_text(json_real_value(v));
+		else
+			t = xstrdup("null");
+		expr_buf_add(b, t, strlen(t));
+		free(t);
+	} else if (json_is_array(v) && json_array_size(v) > 0) {
+		expr_buf_add(b, "[", 1);
+		json_array_foreach(v, i, item) {
+			if (i > 0)
+				expr_buf_add(b, ",", 1);
+			if (indent > 0)
+				expr_json_nl(b, indent, depth + 1);
+			else if (i > 0)
+				expr_buf_add(b, " ", 1);
+			expr_json_add(b, item, indent, depth + 1);
+		}
+		if (indent > 0)
+			expr_json_nl(b, indent, depth);
+		expr_buf_add(b, "]", 1);
+	} else if (json_is_object(v) && json_object_size(v) > 0) {
+		n = json_object_size(v);
+		keys = xreallocarray(NULL, n, sizeof *keys);
+		i = 0;
+		json_object_foreach((json_t *)v, key, item)
+			keys[i++] = key;
+		qsort(keys, n, sizeof *keys, expr_key_cmp);
+		expr_buf_add(b, "{", 1);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				expr_buf_add(b, ",", 1);
+			if (indent > 0)
+				expr_json_nl(b, indent, depth + 1);
+			else if (i > 0)
+				expr_buf_add(b, " ", 1);
+			expr_json_add_string(b, keys[i]);
+			expr_buf_add(b, ": ", 2);
+			expr_json_add(b, json_object_get(v, keys[i]), indent, depth + 1);
+		}
+		free(keys);
+		if (indent > 0)
+			expr_json_nl(b, indent, depth);
+		expr_buf_add(b, "}", 1);
+	} else {
+		t = json_dumps(v, JSON_ENCODE_ANY);
+		if (t != NULL)
+			expr_buf_add(b, t, strlen(t));
+		free(t);
+	}
+}
+
+char *
+expr_json_text(const json_t *v)
+{
+	return expr_json_text_indent(v, 0);
+}
+
+char *
+expr_json_text_indent(const json_t *v, int indent)
+{
+	struct expr_buf b = { 0 };
+
+	expr_buf_add(&b, "", 0);
+	expr_json_add(&b, v, indent, 0);
+	return b.p;
 }
 
 /* Evaluates the expression s[0..n) = "$(...)" or "${...}". */
@@ -855,12 +1008,8 @@ expr_eval_flags(struct expr_ctx *ctx, const char *text, const json_t *inputs,
 				expr_buf_add(&parts, t, strlen(t));
 				free(t);
 			} else {
-				char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_SORT_KEYS);
+				char *t = expr_json_text(v);
 
-				if (t == NULL) {
-					err_set(err, CWLD_EXIT_FAILED, "expression: cannot encode result");
-					goto out;
-				}
 				expr_buf_add(&parts, t, strlen(t));
 				free(t);
 			}

@@ -28,6 +28,7 @@ struct load_ctx {
 	json_t *busy;   /* URIs being fetched or loaded: cycle guard */
 	json_t *types;  /* full type name -> {"def": node, "base": uri} */
 	json_t *ns;     /* $namespaces prefix -> URI, merged over documents */
+	json_t *schemas; /* $schemas as absolute URIs, merged likewise */
 	json_t *swept;  /* documents whose named types are registered */
 	const json_t *root; /* fallback node for messages */
 	const char *file;   /* fallback file for messages */
@@ -63,6 +64,7 @@ load_ctx_new(void)
 	ctx->busy = json_object();
 	ctx->types = json_object();
 	ctx->ns = json_object();
+	ctx->schemas = json_array();
 	ctx->swept = json_object();
 	return ctx;
 }
@@ -77,6 +79,7 @@ load_ctx_free(struct load_ctx *ctx)
 	json_decref(ctx->busy);
 	json_decref(ctx->types);
 	json_decref(ctx->ns);
+	json_decref(ctx->schemas);
 	json_decref(ctx->swept);
 	free(ctx->top_uri);
 	free(ctx->top_path);
@@ -333,8 +336,9 @@ load_fetch(struct load_ctx *ctx, const char *docuri, const json_t *at, int depth
     struct cwld_err *err)
 {
 	json_t *doc, *raw = NULL, *ns, *v;
-	char *path = NULL;
+	char *path = NULL, *sch = NULL;
 	const char *key, *ofile = ctx->file;
+	size_t i;
 	const json_t *oroot = ctx->root;
 
 	doc = json_object_get(ctx->docs, docuri);
@@ -381,6 +385,13 @@ load_fetch(struct load_ctx *ctx, const char *docuri, const json_t *at, int depth
 			if (json_is_string(v))
 				json_object_set(ctx->ns, key, v);
 		}
+	}
+	json_array_foreach(json_object_get(doc, "$schemas"), i, v) {
+		if (json_is_string(v))
+			json_array_append_new(ctx->schemas, json_string_nocheck(
+			    (sch = uri_resolve(docuri, json_string_value(v)))));
+		free(sch);
+		sch = NULL;
 	}
 	json_object_set_new(ctx->docs, docuri, doc);
 out:
@@ -581,6 +592,18 @@ load_format(struct load_ctx *ctx, json_t *f)
 	return ret;
 }
 
+/* Sets obj's "format" to f expanded and, when documents named $schemas,
+ * "cwld:schemas" to their URIs (params checks input formats against
+ * those ontologies). */
+static void
+load_set_format(struct load_ctx *ctx, json_t *obj, json_t *f)
+{
+	json_object_set_new(obj, "format", load_format(ctx, f));
+	if (json_array_size(ctx->schemas) > 0)
+		json_object_set_new(obj, "cwld:schemas",
+		    json_deep_copy(ctx->schemas));
+}
+
 /* A shallow copy of an object, recorded at the original's position. */
 static json_t *
 load_copy(struct load_ctx *ctx, json_t *obj)
@@ -667,7 +690,7 @@ load_fields(struct load_proc *lp, json_t *fields, const json_t *parent,
 			goto fail;
 		json_object_set_new(f, "type", res);
 		if ((t = json_object_get(v, "format")) != NULL)
-			json_object_set_new(f, "format", load_format(ctx, t));
+			load_set_format(ctx, f, t);
 		json_array_append_new(ret, f);
 		f = NULL;
 	}
@@ -916,6 +939,13 @@ load_abs_locations(struct load_ctx *ctx, json_t *v, const char *base, int depth)
 			json_object_del(ret, "path");
 			changed = 1;
 		}
+		/* "edam:format_1929" in a job means the full URI, through
+		 * the $namespaces of the documents loaded so far */
+		if (json_is_string(c = json_object_get(v, "format"))) {
+			r = load_expand_ns(ctx, c);
+			changed |= r != c;
+			json_object_set_new(ret, "format", r);
+		}
 	}
 	free(abs);
 	if (!changed) {
@@ -1068,6 +1098,16 @@ load_reqs(struct load_proc *lp, json_t *v, int hints, struct cwld_err *err)
 			if (res == NULL)
 				goto fail;
 			json_object_set_new(r, "packages", res);
+		} else if (strcmp(cls, "ToolTimeLimit") == 0 &&
+		    (e = json_object_get(r, "timelimit")) != NULL &&
+		    (json_is_real(e) || (json_is_integer(e) &&
+		    json_integer_value(e) < 0) || (!json_is_number(e) &&
+		    !json_is_string(e)))) {
+			/* a long, 0 (no limit) or more, or an expression */
+			load_fail(ctx, CWLD_EXIT_USAGE, e, r, err,
+			    "ToolTimeLimit: 'timelimit' must be a non-negative "
+			    "integer or an expression");
+			goto fail;
 		} else if (strcmp(cls, "ResourceRequirement") == 0 && lp->version < 2 &&
 		    !hints) {
 			json_object_foreach(r, what, e) {
@@ -1228,7 +1268,7 @@ load_param(struct load_proc *lp, json_t *p, const char *base, int output,
 		json_object_set_new(p, "type", res);
 	}
 	if ((v = json_object_get(p, "format")) != NULL)
-		json_object_set_new(p, "format", load_format(ctx, v));
+		load_set_format(ctx, p, v);
 	if ((v = json_object_get(p, "default")) != NULL)
 		json_object_set_new(p, "default", load_abs_locations(ctx, v, base, 0));
 	sf = json_object_get(p, "secondaryFiles");

@@ -5,6 +5,7 @@
  * them to their final place is the engine's business. */
 #include <sys/stat.h>
 #include <errno.h>
+#include <math.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -122,12 +123,44 @@ outputs_glob_escape(const char *s)
 	return out;
 }
 
+struct outputs_find {
+	const char *real;
+	int found;
+};
+
+static int
+outputs_find_input(json_t *obj, void *arg)
+{
+	struct outputs_find *f = arg;
+	const char *p = json_string_value(json_object_get(obj, "path"));
+	char *r, *in;
+
+	if (p == NULL || (r = realpath(p, NULL)) == NULL)
+		return 0;
+	in = outputs_under(f->real, r);
+	f->found = in != NULL;
+	free(in);
+	free(r);
+	return f->found;
+}
+
+/* New string (non-NULL) when real is an input File or Directory of the
+ * invocation, or inside one. */
+static char *
+outputs_input_target(struct outputs_ctx *c, const char *real)
+{
+	struct outputs_find f = { real, 0 };
+
+	params_walk_files((json_t *)c->inputs, outputs_find_input, &f);
+	return f.found ? xstrdup("") : NULL;
+}
+
 static int
 outputs_glob(struct outputs_ctx *c, const char *pattern, json_t *files,
     enum params_listing listing, struct cwld_err *err)
 {
 	glob_t g;
-	int have_g = 0, grc, rc = -1;
+	int have_g = 0, grc, rc = -1, linked;
 	char *rel = NULL, *esc = NULL, *full = NULL, *norm = NULL;
 	char *real = NULL, *uri = NULL, *inside = NULL;
 	json_t *obj = NULL;
@@ -173,16 +206,23 @@ outputs_glob(struct outputs_ctx *c, const char *pattern, json_t *files,
 			    pattern, norm, strerror(errno));
 			goto out;
 		}
-		/* A symlink must not carry us out of the output directory. */
-		if ((inside = outputs_under(real, c->outreal)) == NULL) {
+		/* A symlink must not carry us out of the output directory,
+		 * except to an input of the invocation (staged by link). */
+		linked = 0;
+		if ((inside = outputs_under(real, c->outreal)) == NULL &&
+		    (linked = 1, inside = outputs_input_target(c, real)) == NULL) {
 			err_set(err, CWLD_EXIT_FAILED, "glob '%s': '%s' points "
 			    "outside the output directory", pattern, norm);
 			goto out;
 		}
 		free(uri);
-		uri = uri_from_path(norm);
+		/* A link to an input (in-place update) is that input. */
+		uri = uri_from_path(linked ? real : norm);
 		obj = json_pack("{s:s, s:s}", "class",
 		    fs_is_dir(norm) ? "Directory" : "File", "location", uri);
+		if (linked)
+			json_object_set_new(obj, "basename",
+			    json_string(strrchr(norm, '/') + 1));
 		if (params_complete_file_ex(obj, NULL, 0, listing, err) == -1)
 			goto out;
 		json_array_append_new(files, obj);
@@ -389,6 +429,7 @@ outputs_collect_param(struct outputs_ctx *c, const json_t *p,
 			    NULL)
 				goto out;
 			json_object_set_new(value, fname, fv);
+			fv = NULL;
 		}
 		goto check;
 	}
@@ -490,8 +531,10 @@ outputs_collect_param(struct outputs_ctx *c, const json_t *p,
 			one = list != NULL ? json_array_get(list, i) : value;
 			if (!json_is_object(one) || !outputs_is_file(one))
 				continue;
-			if (sf != NULL && params_add_secondary_files(one, sf, 0,
-			    1, c->ex, c->inputs, c->runtime, err) == -1)
+			if (sf != NULL && (params_add_secondary_files(one, sf,
+			    0, 1, c->ex, c->inputs, c->runtime, err) == -1 ||
+			    outputs_finish(c, json_object_get(one,
+			    "secondaryFiles"), err) == -1))
 				goto out;
 			if (fmt != NULL) {
 				if ((fv = outputs_eval(c, fmt, one, err)) ==
@@ -536,6 +579,35 @@ out:
 	return ret;
 }
 
+/* Turns integral reals that fit in 2^53 back into integers, in place. */
+static void
+outputs_ints_back(json_t *v)
+{
+	const char *key;
+	json_t *item;
+	size_t i;
+	double d;
+
+	if (json_is_array(v)) {
+		for (i = 0; i < json_array_size(v); i++) {
+			item = json_array_get(v, i);
+			d = json_is_real(item) ? json_real_value(item) : 0.5;
+			if (d == floor(d) && fabs(d) <= 9007199254740992.0)
+				json_array_set_new(v, i, json_integer((json_int_t)d));
+			else
+				outputs_ints_back(item);
+		}
+	} else if (json_is_object(v)) {
+		json_object_foreach(v, key, item) {
+			d = json_is_real(item) ? json_real_value(item) : 0.5;
+			if (d == floor(d) && fabs(d) <= 9007199254740992.0)
+				json_object_set_new(v, key, json_integer((json_int_t)d));
+			else
+				outputs_ints_back(item);
+		}
+	}
+}
+
 static json_t *
 outputs_from_json(struct outputs_ctx *c, const char *path,
     struct cwld_err *err)
@@ -549,7 +621,15 @@ outputs_from_json(struct outputs_ctx *c, const char *path,
 
 	if ((buf = fs_read_file(path, OUTPUTS_JSON_MAX, &len, err)) == NULL)
 		goto out;
-	if ((doc = json_loadb(buf, len, 0, &jerr)) == NULL) {
+	if ((doc = json_loadb(buf, len, 0, &jerr)) == NULL &&
+	    strstr(jerr.text, "too big integer") != NULL) {
+		/* Integers beyond 64 bits (1e42 written out) are read as
+		 * reals; the others stay integers. */
+		if ((doc = json_loadb(buf, len, JSON_DECODE_INT_AS_REAL,
+		    &jerr)) != NULL)
+			outputs_ints_back(doc);
+	}
+	if (doc == NULL) {
 		err_set(err, CWLD_EXIT_FAILED, "cwl.output.json:%d:%d: %s",
 		    jerr.line, jerr.column, jerr.text);
 		goto out;

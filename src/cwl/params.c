@@ -31,12 +31,17 @@ static char *params_substitute(const char *basename, const char *pattern);
 static char *params_obj_basename(const json_t *obj);
 static int params_sf_has(const json_t *primary, const char *basename);
 static int params_sf_add_name(json_t *primary, const char *name, int required,
-    int with_checksum, struct cwld_err *err);
+    int with_checksum, int discover, struct cwld_err *err);
 static int params_sf_add_value(json_t *primary, const json_t *v, int required,
-    int with_checksum, struct cwld_err *err);
+    int with_checksum, int discover, struct cwld_err *err);
 static int params_sf_one(json_t *primary, const json_t *entry,
-    int required_default, int with_checksum, struct expr_ctx *ex,
-    const json_t *inputs, const json_t *runtime, struct cwld_err *err);
+    int required_default, int with_checksum, int discover,
+    struct expr_ctx *ex, const json_t *inputs, const json_t *runtime,
+    struct cwld_err *err);
+static int params_sf_apply(json_t *primary, const json_t *spec,
+    int required_default, int with_checksum, int discover,
+    struct expr_ctx *ex, const json_t *inputs, const json_t *runtime,
+    struct cwld_err *err);
 static int params_fill_value(const json_t *type, json_t *val,
     const json_t *spec, const char *base_uri, const struct params_opts *opts,
     const json_t *job, struct cwld_err *err);
@@ -648,7 +653,7 @@ params_sf_list(json_t *primary)
 
 static int
 params_sf_add_name(json_t *primary, const char *name, int required,
-    int with_checksum, struct cwld_err *err)
+    int with_checksum, int discover, struct cwld_err *err)
 {
 	const char *ppath;
 	char *dir = NULL, *cand = NULL, *uri = NULL, *bn = NULL;
@@ -667,7 +672,7 @@ params_sf_add_name(json_t *primary, const char *name, int required,
 	}
 	dir = fs_dirname(ppath);
 	cand = fs_join(dir, name);
-	if (!fs_exists(cand)) {
+	if (!discover || !fs_exists(cand)) {
 		if (required)
 			err_set(err, CWLD_EXIT_USAGE, "missing required "
 			    "secondary file '%s' of '%s'", cand, ppath);
@@ -694,7 +699,7 @@ out:
 
 static int
 params_sf_add_value(json_t *primary, const json_t *v, int required,
-    int with_checksum, struct cwld_err *err)
+    int with_checksum, int discover, struct cwld_err *err)
 {
 	const char *dloc;
 	json_t *copy = NULL, *e;
@@ -707,14 +712,14 @@ params_sf_add_value(json_t *primary, const json_t *v, int required,
 	if (json_is_array(v)) {
 		json_array_foreach(v, i, e) {
 			if (params_sf_add_value(primary, e, required,
-			    with_checksum, err) == -1)
+			    with_checksum, discover, err) == -1)
 				return -1;
 		}
 		return 0;
 	}
 	if (json_is_string(v))
 		return params_sf_add_name(primary, json_string_value(v),
-		    required, with_checksum, err);
+		    required, with_checksum, discover, err);
 	if (!params_is_class(v, "File") && !params_is_class(v, "Directory"))
 		return err_set(err, CWLD_EXIT_USAGE, "secondaryFiles expression "
 		    "gave a %s, not a File, Directory or string",
@@ -742,8 +747,8 @@ out:
 
 static int
 params_sf_one(json_t *primary, const json_t *entry, int required_default,
-    int with_checksum, struct expr_ctx *ex, const json_t *inputs,
-    const json_t *runtime, struct cwld_err *err)
+    int with_checksum, int discover, struct expr_ctx *ex,
+    const json_t *inputs, const json_t *runtime, struct cwld_err *err)
 {
 	const json_t *pat = entry, *req = NULL;
 	const char *p, *bn;
@@ -779,7 +784,7 @@ params_sf_one(json_t *primary, const json_t *entry, int required_default,
 		    NULL)
 			goto out;
 		rc = params_sf_add_value(primary, val, required, with_checksum,
-		    err);
+		    discover, err);
 		goto out;
 	}
 	if ((bn = json_string_value(json_object_get(primary, "basename"))) ==
@@ -788,16 +793,22 @@ params_sf_one(json_t *primary, const json_t *entry, int required_default,
 		goto out;
 	}
 	name = params_substitute(bn, p);
-	rc = params_sf_add_name(primary, name, required, with_checksum, err);
+	if (name[0] != '\0' && name[strlen(name) - 1] == '?') {
+		/* "pattern?" is the short form of required: false */
+		name[strlen(name) - 1] = '\0';
+		required = 0;
+	}
+	rc = params_sf_add_name(primary, name, required, with_checksum,
+	    discover, err);
 out:
 	json_decref(val);
 	free(name);
 	return rc;
 }
 
-int
-params_add_secondary_files(json_t *primary, const json_t *spec,
-    int required_default, int with_checksum, struct expr_ctx *ex,
+static int
+params_sf_apply(json_t *primary, const json_t *spec, int required_default,
+    int with_checksum, int discover, struct expr_ctx *ex,
     const json_t *inputs, const json_t *runtime, struct cwld_err *err)
 {
 	const json_t *e;
@@ -808,13 +819,403 @@ params_add_secondary_files(json_t *primary, const json_t *spec,
 		return 0;
 	if (!json_is_array(spec))
 		return params_sf_one(primary, spec, required_default,
-		    with_checksum, ex, inputs, runtime, err);
+		    with_checksum, discover, ex, inputs, runtime, err);
 	json_array_foreach(spec, i, e) {
 		if (params_sf_one(primary, e, required_default, with_checksum,
-		    ex, inputs, runtime, err) == -1)
+		    discover, ex, inputs, runtime, err) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+int
+params_add_secondary_files(json_t *primary, const json_t *spec,
+    int required_default, int with_checksum, struct expr_ctx *ex,
+    const json_t *inputs, const json_t *runtime, struct cwld_err *err)
+{
+	return params_sf_apply(primary, spec, required_default, with_checksum,
+	    1, ex, inputs, runtime, err);
+}
+
+/* --- format checking against ontologies --------------------------------- */
+
+#define PARAMS_ONTO_MAX (64u * 1024 * 1024) /* bytes of one $schemas file */
+
+/* g[a] gains b: an edge "a is a b" (subClassOf, or one direction of an
+ * equivalentClass). */
+static void
+params_onto_edge(json_t *g, const char *a, const char *b)
+{
+	json_t *l = json_object_get(g, a);
+
+	if (l == NULL) {
+		l = json_array();
+		json_object_set_new(g, a, l);
+	}
+	json_array_append_new(l, json_string(b));
+}
+
+static void
+params_onto_rel(json_t *g, const char *s, const char *pred, const char *o)
+{
+	if (strcmp(pred, "http://www.w3.org/2000/01/rdf-schema#subClassOf") == 0)
+		params_onto_edge(g, s, o);
+	else if (strcmp(pred, "http://www.w3.org/2002/07/owl#equivalentClass") == 0) {
+		params_onto_edge(g, s, o);
+		params_onto_edge(g, o, s);
+	}
+}
+
+/* New string: the value of attribute name="..." inside the tag [p, end),
+ * XML entities from ents ("&name;") and the predefined ones replaced. */
+static char *
+params_xml_attr(const char *p, const char *end, const char *name,
+    const json_t *ents)
+{
+	size_t n = strlen(name);
+	const char *v, *q, *semi;
+	char *ret = NULL, *key, *tmp;
+	const char *rep;
+
+	for (v = p; v + n + 2 < end; v++) {
+		if (strncmp(v, name, n) == 0 && v[n] == '=' &&
+		    (v[n + 1] == '"' || v[n + 1] == '\'') &&
+		    (v == p || v[-1] == ' ' || v[-1] == '\t' || v[-1] == '\n'))
+			break;
+	}
+	if (v + n + 2 >= end)
+		return NULL;
+	q = memchr(v + n + 2, v[n + 1], (size_t)(end - (v + n + 2)));
+	if (q == NULL)
+		return NULL;
+	ret = xstrdup("");
+	for (v += n + 2; v < q; v++) {
+		rep = NULL;
+		semi = NULL;
+		if (*v == '&' && (semi = memchr(v, ';', (size_t)(q - v))) != NULL) {
+			key = xstrndup(v + 1, (size_t)(semi - v - 1));
+			rep = json_string_value(json_object_get(ents, key));
+			if (rep == NULL)
+				rep = strcmp(key, "amp") == 0 ? "&" :
+				    strcmp(key, "lt") == 0 ? "<" :
+				    strcmp(key, "gt") == 0 ? ">" :
+				    strcmp(key, "quot") == 0 ? "\"" :
+				    strcmp(key, "apos") == 0 ? "'" : NULL;
+			free(key);
+		}
+		if (rep != NULL) {
+			tmp = xasprintf("%s%s", ret, rep);
+			v = semi;
+		} else
+			tmp = xasprintf("%s%c", ret, *v);
+		free(ret);
+		ret = tmp;
+	}
+	return ret;
+}
+
+/* RDF/XML as OWL files write it: the subject is the last rdf:about seen;
+ * rdfs:subClassOf and owl:equivalentClass with rdf:resource are edges. */
+static void
+params_onto_xml(json_t *g, const char *text)
+{
+	json_t *ents = json_object();
+	const char *p = text, *end, *q, *name;
+	char *subj = NULL, *v = NULL, *ename = NULL;
+	size_t nlen;
+
+	while ((p = strchr(p, '<')) != NULL) {
+		if (strncmp(p, "<!--", 4) == 0) {
+			if ((q = strstr(p, "-->")) == NULL)
+				break;
+			p = q + 3;
+			continue;
+		}
+		if (strncmp(p, "<!ENTITY", 8) == 0) {
+			/* <!ENTITY name "value"> */
+			for (q = p + 8; *q == ' ' || *q == '\t' || *q == '\n'; q++)
+				;
+			name = q;
+			while (*q != '\0' && *q != ' ' && *q != '\t' && *q != '\n')
+				q++;
+			ename = xstrndup(name, (size_t)(q - name));
+			while (*q == ' ' || *q == '\t' || *q == '\n')
+				q++;
+			if ((*q == '"' || *q == '\'') &&
+			    (end = strchr(q + 1, *q)) != NULL) {
+				json_object_set_new(ents, ename,
+				    json_stringn(q + 1, (size_t)(end - q - 1)));
+				q = end;
+			}
+			free(ename);
+			ename = NULL;
+			p = q;
+			continue;
+		}
+		if ((end = strchr(p, '>')) == NULL)
+			break;
+		name = p + 1;
+		nlen = strcspn(name, " \t\n/>");
+		if (*name != '/' && *name != '?' && *name != '!') {
+			if ((nlen == 15 && strncmp(name, "rdfs:subClassOf", 15) == 0) ||
+			    (nlen == 19 && strncmp(name, "owl:equivalentClass", 19) == 0)) {
+				v = params_xml_attr(p, end, "rdf:resource", ents);
+				if (v != NULL && subj != NULL)
+					params_onto_rel(g, subj, nlen == 15 ?
+					    "http://www.w3.org/2000/01/rdf-schema#subClassOf" :
+					    "http://www.w3.org/2002/07/owl#equivalentClass", v);
+				free(v);
+				v = NULL;
+			} else if ((v = params_xml_attr(p, end, "rdf:about", ents)) != NULL) {
+				free(subj);
+				subj = v;
+				v = NULL;
+			}
+		}
+		p = end + 1;
+	}
+	free(subj);
+	json_decref(ents);
+}
+
+/* The next Turtle token of *pp: <iri>, a quoted literal, one of . ; , [ ]
+ * or a bare word; new string, NULL at the end. */
+static char *
+params_ttl_token(const char **pp)
+{
+	const char *p = *pp, *s;
+	char *ret;
+	size_t n;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (*p != '#')
+			break;
+		while (*p != '\0' && *p != '\n')
+			p++;
+	}
+	if (*p == '\0') {
+		*pp = p;
+		return NULL;
+	}
+	s = p;
+	if (*p == '<') {
+		while (*p != '\0' && *p != '>')
+			p++;
+		if (*p == '>')
+			p++;
+	} else if (*p == '"' || *p == '\'') {
+		char qc = *p++;
+
+		while (*p != '\0' && *p != qc) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			p++;
+		}
+		if (*p == qc)
+			p++;
+		while (*p != '\0' && strchr(" \t\r\n;,.", *p) == NULL)
+			p++; /* @lang, ^^type */
+	} else if (strchr(".;,[]()", *p) != NULL) {
+		p++;
+	} else {
+		while (*p != '\0' && strchr(" \t\r\n;,", *p) == NULL)
+			p++;
+		n = (size_t)(p - s);
+		/* a final '.' ends the statement */
+		if (n > 1 && s[n - 1] == '.')
+			p--;
+	}
+	*pp = p;
+	ret = xstrndup(s, (size_t)(p - s));
+	return ret;
+}
+
+/* New string: an IRI of a Turtle term, or NULL for literals and blanks. */
+static char *
+params_ttl_iri(const char *tok, const json_t *prefixes)
+{
+	const char *colon;
+	char *pfx;
+	const char *uri;
+
+	if (tok[0] == '<')
+		return xstrndup(tok + 1, strlen(tok) > 1 ? strlen(tok) - 2 : 0);
+	if (strcmp(tok, "a") == 0)
+		return xstrdup("http://www.w3.org/1999/02/22-rdf-syntax-ns#type");
+	if ((colon = strchr(tok, ':')) == NULL || tok[0] == '"' || tok[0] == '\'')
+		return NULL;
+	pfx = xstrndup(tok, (size_t)(colon - tok));
+	uri = json_string_value(json_object_get(prefixes, pfx));
+	free(pfx);
+	return uri != NULL ? xasprintf("%s%s", uri, colon + 1) : NULL;
+}
+
+/* Turtle: @prefix lines and triples "s p o [, o] [; p o] ." */
+static void
+params_onto_ttl(json_t *g, const char *text)
+{
+	json_t *prefixes = json_object();
+	const char *p = text;
+	char *tok = NULL, *subj = NULL, *pred = NULL, *obj = NULL, *a = NULL;
+	char *b = NULL;
+	int state = 0; /* 0 subject, 1 predicate, 2 object, 3 after object */
+
+	while ((tok = params_ttl_token(&p)) != NULL) {
+		if (state == 0 && (strcasecmp(tok, "@prefix") == 0 ||
+		    strcasecmp(tok, "prefix") == 0)) {
+			a = params_ttl_token(&p);
+			b = params_ttl_token(&p);
+			if (a != NULL && b != NULL && b[0] == '<' && strlen(a) > 0) {
+				if (a[strlen(a) - 1] == ':')
+					a[strlen(a) - 1] = '\0'; /* "gx:" names "gx" */
+				json_object_set_new(prefixes, a, json_stringn(b + 1,
+				    strlen(b) > 1 ? strlen(b) - 2 : 0));
+			}
+			free(a);
+			free(b);
+			a = b = NULL;
+			if (tok[0] == '@') {
+				free(tok);
+				tok = params_ttl_token(&p); /* the '.' */
+			}
+		} else if (strcmp(tok, ".") == 0) {
+			state = 0;
+		} else if (strcmp(tok, ";") == 0) {
+			state = 1;
+		} else if (strcmp(tok, ",") == 0) {
+			state = 2;
+		} else if (state == 0) {
+			free(subj);
+			subj = params_ttl_iri(tok, prefixes);
+			state = 1;
+		} else if (state == 1) {
+			free(pred);
+			pred = params_ttl_iri(tok, prefixes);
+			state = 2;
+		} else if (state == 2) {
+			obj = params_ttl_iri(tok, prefixes);
+			if (subj != NULL && pred != NULL && obj != NULL)
+				params_onto_rel(g, subj, pred, obj);
+			free(obj);
+			obj = NULL;
+			state = 3;
+		}
+		free(tok);
+	}
+	free(subj);
+	free(pred);
+	json_decref(prefixes);
+}
+
+/* The relation graph of the ontologies at the schema URIs (a JSON array of
+ * strings); files that cannot be read are skipped. New reference. */
+static json_t *
+params_onto_load(const json_t *schemas)
+{
+	json_t *g = json_object();
+	const json_t *s;
+	struct cwld_err err;
+	char *path, *text;
+	const char *t;
+	size_t i, len;
+
+	json_array_foreach(schemas, i, s) {
+		if (!json_is_string(s) ||
+		    (path = uri_to_path(json_string_value(s))) == NULL)
+			continue;
+		text = fs_read_file(path, PARAMS_ONTO_MAX, &len, &err);
+		free(path);
+		if (text == NULL)
+			continue;
+		for (t = text; *t == ' ' || *t == '\t' || *t == '\n' || *t == '\r'; t++)
+			;
+		if (*t == '<')
+			params_onto_xml(g, text);
+		else
+			params_onto_ttl(g, text);
+		free(text);
+	}
+	return g;
+}
+
+/* Non-zero when format fmt is cls or, through the graph, a subclass or
+ * equivalent of it (as cwltool's formatSubclassOf). */
+static int
+params_onto_reaches(const json_t *g, const char *fmt, const char *cls)
+{
+	json_t *queue = json_array(), *seen = json_object(), *e;
+	const char *cur;
+	size_t i, head = 0;
+	int found = 0;
+
+	json_array_append_new(queue, json_string(fmt));
+	json_object_set_new(seen, fmt, json_true());
+	while (head < json_array_size(queue) && !found) {
+		cur = json_string_value(json_array_get(queue, head++));
+		if (strcmp(cur, cls) == 0) {
+			found = 1;
+			break;
+		}
+		json_array_foreach(json_object_get(g, cur), i, e) {
+			if (json_object_get(seen, json_string_value(e)) != NULL)
+				continue;
+			json_object_set_new(seen, json_string_value(e), json_true());
+			json_array_append(queue, e);
+		}
+	}
+	json_decref(queue);
+	json_decref(seen);
+	return found;
+}
+
+/* Checks a File's "format" against a parameter's (a string or list of
+ * strings; expressions are not checked here). A File without a format
+ * passes. */
+static int
+params_check_format(const json_t *file, const json_t *spec,
+    struct cwld_err *err)
+{
+	const json_t *want = json_object_get(spec, "format"), *w;
+	const json_t *schemas = json_object_get(spec, "cwld:schemas");
+	const char *fmt = json_string_value(json_object_get(file, "format"));
+	json_t *g = NULL, *list = NULL;
+	size_t i;
+	int ok = 0;
+
+	if (fmt == NULL || want == NULL || json_is_null(want))
+		return 0;
+	list = json_is_array(want) ? json_incref((json_t *)want) : json_pack("[O]", want);
+	json_array_foreach(list, i, w) {
+		if (!json_is_string(w) || expr_has_expression(json_string_value(w)) ||
+		    strcmp(json_string_value(w), fmt) == 0) {
+			ok = 1;
+			goto out;
+		}
+	}
+	if (json_array_size(schemas) == 0)
+		goto out;
+	g = params_onto_load(schemas);
+	json_array_foreach(list, i, w) {
+		if (params_onto_reaches(g, fmt, json_string_value(w))) {
+			ok = 1;
+			goto out;
+		}
+	}
+out:
+	if (!ok) {
+		char *show = json_dumps(want, JSON_ENCODE_ANY | JSON_COMPACT);
+
+		err_set(err, CWLD_EXIT_USAGE, "file '%s' has format '%s', "
+		    "expected %s", json_string_value(json_object_get(file,
+		    "basename")) ? json_string_value(json_object_get(file,
+		    "basename")) : "?", fmt, show ? show : "another format");
+		free(show);
+	}
+	json_decref(list);
+	json_decref(g);
+	return ok ? 0 : -1;
 }
 
 static int
@@ -902,13 +1303,14 @@ params_fill_value(const json_t *type, json_t *val, const json_t *spec,
 		return -1;
 	if (strcmp(name, "File") != 0)
 		return 0;
+	if (params_check_format(val, spec, err) == -1)
+		return -1;
 	if (json_is_true(json_object_get(spec, "loadContents")) &&
 	    json_object_get(val, "path") != NULL &&
 	    params_load_contents(val, err) == -1)
 		return -1;
-	return params_add_secondary_files(val,
-	    json_object_get(spec, "secondaryFiles"), 1, opts->with_checksum,
-	    opts->ex, job, NULL, err);
+	return params_sf_apply(val, json_object_get(spec, "secondaryFiles"), 1,
+	    opts->with_checksum, !opts->no_discover, opts->ex, job, NULL, err);
 }
 
 json_t *

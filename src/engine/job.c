@@ -25,6 +25,10 @@
 
 extern char **environ;
 
+/* Time an ExpressionTool's expression may take (ToolTimeLimit does not
+ * apply to it). */
+#define JOB_EXPRESSION_TOOL_MS 60000
+
 struct job {
 	struct sched *s;
 	json_t *tool;    /* borrowed reference held */
@@ -41,11 +45,15 @@ struct job {
 	json_t *argv;
 	char **argvv, **envv;
 	json_t *mounts;  /* array of [source, target, ro] */
+	json_t *rewrites; /* [original path, staged path] of staged inputs */
+	char *rt_outdir; /* runtime.outdir: the output directory as the tool sees it */
+	int inplace;     /* InplaceUpdateRequirement in force */
 	struct exec_mount *emounts;
 	char *image;
 	int64_t step_row, attempt_row;
 	int has_slot;
 	int attempt_done; /* its final state is recorded */
+	struct cwld_err err; /* for callbacks that cannot take one */
 };
 
 static void
@@ -62,6 +70,8 @@ job_free(struct job *j)
 	json_decref(j->runtime);
 	json_decref(j->argv);
 	json_decref(j->mounts);
+	json_decref(j->rewrites);
+	free(j->rt_outdir);
 	expr_ctx_free(j->ex);
 	free(j->name);
 	free(j->dir);
@@ -166,7 +176,7 @@ job_make_runtime(struct job *j, struct cwld_err *err)
 	    job_resource(j, rr, "tmpdirMin", "tmpdirMax", 1024, &tmpsz, err) < 0))
 		return -1;
 	j->runtime = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}",
-	    "outdir", j->outdir, "tmpdir", j->tmpdir,
+	    "outdir", j->rt_outdir, "tmpdir", j->tmpdir,
 	    "cores", (json_int_t)ceil(cores), "ram", (json_int_t)ceil(ram),
 	    "outdirSize", (json_int_t)ceil(outsz), "tmpdirSize", (json_int_t)ceil(tmpsz));
 	return 0;
@@ -242,6 +252,29 @@ out:
 	return rc;
 }
 
+/* Adds a bind mount (source on the host, target in the container) unless
+ * the same target is already there. */
+static void
+job_add_mount(struct job *j, const char *source, const char *target, int ro)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(j->mounts); i++)
+		if (strcmp(json_string_value(json_array_get(json_array_get(j->mounts, i), 1)),
+		    target) == 0)
+			return;
+	json_array_append_new(j->mounts, json_pack("[s,s,b]", source, target, ro));
+}
+
+/* Non-zero when path is dir or below it. */
+static int
+job_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 /* Adds a read-only mount for every input File and Directory (and their
  * secondary files), at the same path inside the container: paths then
  * mean the same thing on both sides. */
@@ -250,131 +283,471 @@ job_collect_mount(json_t *obj, void *arg)
 {
 	struct job *j = arg;
 	const char *p = json_string_value(json_object_get(obj, "path"));
-	size_t i;
 
-	if (p == NULL || !fs_exists(p))
+	/* Staged entries are in the output directory, mounted already. */
+	if (p == NULL || job_under(p, j->outdir) || job_under(p, j->rt_outdir) || !fs_exists(p))
 		return 0;
-	for (i = 0; i < json_array_size(j->mounts); i++)
-		if (strcmp(json_string_value(json_array_get(json_array_get(j->mounts, i), 0)), p) == 0)
-			return 0;
-	json_array_append_new(j->mounts, json_pack("[s,s,b]", p, p, 1));
+	job_add_mount(j, p, p, 1);
 	return 0;
 }
 
-/* Writes one InitialWorkDirRequirement entry into the output directory. */
+/* Where an entry named name goes: host is the path written on the host,
+ * seen the path the tool sees. A relative name lands in the output
+ * directory; an absolute one (containers only) is written under the job's
+ * dir and bind-mounted at that path. */
 static int
-job_stage_entry(struct job *j, const json_t *entry, const char *entryname, int writable,
+job_target(struct job *j, const char *name, int writable, char **host, char **seen,
     struct cwld_err *err)
 {
+	char *dir = NULL, *b = NULL, *parent = NULL;
+	const char *p;
+	int rc = -1;
+
+	*host = *seen = NULL;
+	if (name == NULL || name[0] == '\0')
+		return err_set(err, CWLD_EXIT_USAGE,
+		    "InitialWorkDirRequirement: entry without a name");
+	for (p = name; p != NULL; p = strchr(p, '/')) {
+		if (*p == '/')
+			p++;
+		if (strncmp(p, "..", 2) == 0 && (p[2] == '/' || p[2] == '\0'))
+			return err_set(err, CWLD_EXIT_USAGE,
+			    "InitialWorkDirRequirement: entryname '%s' escapes the output directory", name);
+	}
+	if (name[0] == '/') {
+		if (job_under(name, j->rt_outdir)) {
+			*seen = xstrdup(name);
+			*host = fs_join(j->outdir, name + strlen(j->rt_outdir) + (name[strlen(j->rt_outdir)] == '/'));
+		} else {
+			if (j->image == NULL)
+				return err_set(err, CWLD_EXIT_USAGE, "InitialWorkDirRequirement: "
+				    "absolute entryname '%s' needs a container", name);
+			if ((dir = fs_mkdtemp(j->dir, "stg", err)) == NULL)
+				goto out;
+			b = fs_basename(name);
+			*host = fs_join(dir, b);
+			*seen = xstrdup(name);
+			job_add_mount(j, *host, *seen, !writable);
+		}
+	} else {
+		*host = fs_join(j->outdir, name);
+		*seen = fs_join(j->rt_outdir, name);
+	}
+	parent = fs_dirname(*host);
+	if (fs_mkdir_p(parent, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0) {
+		free(*host);
+		free(*seen);
+		*host = *seen = NULL;
+	}
+	free(dir);
+	free(b);
+	free(parent);
+	return rc;
+}
+
+/* Puts File or Directory obj at host (seen by the tool as seen): a copy,
+ * or with InplaceUpdateRequirement and writable a symlink to the original
+ * (mounted read-write at its own path in a container), so that changes
+ * reach it. Literals are written; a Directory literal's listing and a
+ * File's secondaryFiles are staged with it. The path in the inputs is
+ * pointed at the staged place later (j->rewrites). */
+static int
+job_stage_obj(struct job *j, const json_t *obj, const char *host, const char *seen,
+    int writable, struct cwld_err *err)
+{
+	const char *cls = json_string_value(json_object_get(obj, "class"));
+	const char *src = json_string_value(json_object_get(obj, "path"));
+	const json_t *listing = json_object_get(obj, "listing");
+	const json_t *secs = json_object_get(obj, "secondaryFiles");
+	int is_file = cls && strcmp(cls, "File") == 0;
 	size_t i;
 
-	if (json_is_array(entry)) {
-		for (i = 0; i < json_array_size(entry); i++)
-			if (job_stage_entry(j, json_array_get(entry, i), NULL, writable, err) < 0)
-				return -1;
-		return 0;
-	}
-	if (json_is_null(entry) || entry == NULL)
-		return 0;
-	if (json_is_object(entry) && json_object_get(entry, "entry")) {
-		/* A Dirent: evaluate entry and entryname. */
-		json_t *ev = NULL, *en = NULL;
-		const json_t *w = json_object_get(entry, "writable");
-		int rc;
-
-		ev = expr_eval_value(j->ex, json_object_get(entry, "entry"), j->inputs, NULL, j->runtime, err);
-		if (ev == NULL)
+	if (cls == NULL || (!is_file && strcmp(cls, "Directory") != 0))
+		return err_set(err, CWLD_EXIT_USAGE,
+		    "InitialWorkDirRequirement: entry is not a File or Directory");
+	if (fs_exists(host) && !fs_is_dir(host) && fs_rm_rf(host, err) < 0)
+		return -1;
+	if (src) {
+		if (writable && j->inplace) {
+			if (symlink(src, host) < 0)
+				return err_set(err, CWLD_EXIT_FAILED, "symlink '%s': %s", host,
+				    strerror(errno));
+			if (j->image)
+				job_add_mount(j, src, src, 0);
+		} else if (fs_copy(src, host, err) < 0)
 			return -1;
-		if (json_object_get(entry, "entryname")) {
-			en = expr_eval_value(j->ex, json_object_get(entry, "entryname"), j->inputs, NULL, j->runtime, err);
-			if (en == NULL) {
-				json_decref(ev);
-				return -1;
-			}
-		}
-		if (json_is_string(ev) || json_is_number(ev) || json_is_boolean(ev) ||
-		    ((json_is_object(ev) || json_is_array(ev)) &&
-		    !json_object_get(ev, "class") && !json_is_array(ev)) ||
-		    (json_is_array(ev) && (json_array_size(ev) == 0 ||
-		    !json_object_get(json_array_get(ev, 0), "class")))) {
-			/* Literal text; non-strings are written as JSON (v1.2). */
-			char *text = json_is_string(ev) ? xstrdup(json_string_value(ev)) :
-			    json_dumps(ev, JSON_ENCODE_ANY);
-			char *path;
+		json_array_append_new(j->rewrites, json_pack("[s,s]", src, seen));
+	} else if (is_file) {
+		const char *c = json_string_value(json_object_get(obj, "contents"));
 
-			if (!json_is_string(en)) {
-				free(text);
-				json_decref(ev);
-				json_decref(en);
+		if (json_object_get(obj, "location"))
+			return err_set(err, CWLD_EXIT_USAGE, "InitialWorkDirRequirement: "
+			    "cannot stage '%s'", json_string_value(json_object_get(obj, "location")));
+		if (fs_write_file_atomic(host, c ? c : "", c ? strlen(c) : 0, err) < 0)
+			return -1;
+	} else {
+		if (fs_mkdir_p(host, err) < 0)
+			return -1;
+		for (i = 0; i < json_array_size(listing); i++) {
+			const json_t *e = json_array_get(listing, i);
+			const char *b = json_string_value(json_object_get(e, "basename"));
+			const char *ep = json_string_value(json_object_get(e, "path"));
+			char *h, *s;
+			int rc;
+
+			if (b == NULL && ep)
+				b = strrchr(ep, '/') ? strrchr(ep, '/') + 1 : ep;
+			if (b == NULL || strchr(b, '/'))
 				return err_set(err, CWLD_EXIT_USAGE,
-				    "InitialWorkDirRequirement: a literal entry needs an entryname");
-			}
-			path = fs_join(j->outdir, json_string_value(en));
-			rc = fs_write_file_atomic(path, text, strlen(text), err);
-			free(path);
-			free(text);
-		} else
-			rc = job_stage_entry(j, ev, json_string_value(en), json_is_true(w), err);
-		json_decref(ev);
-		json_decref(en);
-		return rc;
+				    "InitialWorkDirRequirement: listing entry without a basename");
+			h = fs_join(host, b);
+			s = fs_join(seen, b);
+			rc = job_stage_obj(j, e, h, s, writable, err);
+			free(h);
+			free(s);
+			if (rc < 0)
+				return -1;
+		}
 	}
-	if (json_is_string(entry)) {
-		json_t *ev = expr_eval_value(j->ex, entry, j->inputs, NULL, j->runtime, err);
+	for (i = 0; is_file && i < json_array_size(secs); i++) {
+		const json_t *e = json_array_get(secs, i);
+		const char *b = json_string_value(json_object_get(e, "basename"));
+		const char *ep = json_string_value(json_object_get(e, "path"));
+		char *hd, *sd, *h, *s;
 		int rc;
 
+		if (b == NULL && ep)
+			b = strrchr(ep, '/') ? strrchr(ep, '/') + 1 : ep;
+		if (b == NULL)
+			continue;
+		hd = fs_dirname(host);
+		sd = fs_dirname(seen);
+		h = fs_join(hd, b);
+		s = fs_join(sd, b);
+		rc = job_stage_obj(j, e, h, s, writable, err);
+		free(hd);
+		free(sd);
+		free(h);
+		free(s);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Stages obj under name (its basename when name is NULL). */
+static int
+job_stage_named(struct job *j, json_t *obj, const char *name, int writable,
+    struct cwld_err *err)
+{
+	const char *base = name;
+	char *host = NULL, *seen = NULL, *pb = NULL;
+	int rc;
+
+	if (!json_object_get(obj, "path") && json_object_get(obj, "location") &&
+	    params_complete_file_ex(obj, json_string_value(json_object_get(j->tool, "cwld:base")),
+	    0, PARAMS_LISTING_NONE, err) < 0)
+		return -1;
+	if (base == NULL)
+		base = json_string_value(json_object_get(obj, "basename"));
+	if (base == NULL && json_string_value(json_object_get(obj, "path")))
+		base = pb = fs_basename(json_string_value(json_object_get(obj, "path")));
+	if (base == NULL)
+		return err_set(err, CWLD_EXIT_USAGE, "InitialWorkDirRequirement: entry has no name");
+	rc = job_target(j, base, writable, &host, &seen, err);
+	if (rc == 0)
+		rc = job_stage_obj(j, obj, host, seen, writable, err);
+	free(host);
+	free(seen);
+	free(pb);
+	return rc;
+}
+
+static int
+job_is_fileobj(const json_t *v)
+{
+	const char *c = json_string_value(json_object_get(v, "class"));
+
+	return c && (strcmp(c, "File") == 0 || strcmp(c, "Directory") == 0);
+}
+
+/* Text of a Dirent entry that evaluated to something other than a string,
+ * File or Directory: JSON, numbers as string interpolation prints them. */
+static char *
+job_entry_text(const json_t *v)
+{
+	if (json_is_real(v))
+		return expr_real_text(json_real_value(v));
+	return json_dumps(v, JSON_ENCODE_ANY | JSON_SORT_KEYS);
+}
+
+/* One Dirent { entry, entryname, writable }. entry is evaluated keeping
+ * surrounding whitespace ("$(x)\n" is a string); a string becomes a file,
+ * File/Directory objects (or an array of them) are staged, null adds
+ * nothing, anything else is written as JSON. */
+static int
+job_stage_dirent(struct job *j, const json_t *d, struct cwld_err *err)
+{
+	const json_t *entry = json_object_get(d, "entry");
+	const json_t *enj = json_object_get(d, "entryname");
+	int writable = json_is_true(json_object_get(d, "writable"));
+	json_t *ev = NULL, *en = NULL;
+	const char *name = NULL;
+	char *text = NULL, *host = NULL, *seen = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (json_is_string(entry)) {
+		if (expr_has_expression(json_string_value(entry)))
+			ev = expr_eval_flags(j->ex, json_string_value(entry), j->inputs, NULL,
+			    j->runtime, EXPR_KEEP_SPACE, err);
+		else
+			ev = json_incref((json_t *)entry);
+	} else
+		ev = json_deep_copy(entry);
+	if (ev == NULL)
+		goto out;
+	if (enj && !json_is_null(enj)) {
+		if ((en = expr_eval_value(j->ex, enj, j->inputs, NULL, j->runtime, err)) == NULL)
+			goto out;
+		if (!json_is_string(en)) {
+			err_set(err, CWLD_EXIT_USAGE, "InitialWorkDirRequirement: entryname is not a string");
+			goto out;
+		}
+		name = json_string_value(en);
+	}
+	if (json_is_null(ev)) {
+		rc = 0;
+		goto out;
+	}
+	if (job_is_fileobj(ev)) {
+		rc = job_stage_named(j, ev, name, writable, err);
+		goto out;
+	}
+	if (json_is_array(ev) && json_array_size(ev) > 0) {
+		for (i = 0; i < json_array_size(ev); i++)
+			if (!job_is_fileobj(json_array_get(ev, i)))
+				break;
+		if (i == json_array_size(ev)) {
+			for (i = 0; i < json_array_size(ev); i++)
+				if (job_stage_named(j, json_array_get(ev, i), NULL, writable, err) < 0)
+					goto out;
+			rc = 0;
+			goto out;
+		}
+	}
+	text = json_is_string(ev) ? xstrdup(json_string_value(ev)) : job_entry_text(ev);
+	if (name == NULL) {
+		err_set(err, CWLD_EXIT_USAGE,
+		    "InitialWorkDirRequirement: a literal entry needs an entryname");
+		goto out;
+	}
+	if (job_target(j, name, writable, &host, &seen, err) < 0)
+		goto out;
+	rc = fs_write_file_atomic(host, text, strlen(text), err);
+out:
+	json_decref(ev);
+	json_decref(en);
+	free(text);
+	free(host);
+	free(seen);
+	return rc;
+}
+
+/* One item of the listing: null, an array of items, an expression giving
+ * items, a File/Directory, or a Dirent. */
+static int
+job_stage_item(struct job *j, const json_t *item, struct cwld_err *err)
+{
+	json_t *ev, *copy;
+	size_t i;
+	int rc;
+
+	if (item == NULL || json_is_null(item))
+		return 0;
+	if (json_is_array(item)) {
+		for (i = 0; i < json_array_size(item); i++)
+			if (job_stage_item(j, json_array_get(item, i), err) < 0)
+				return -1;
+		return 0;
+	}
+	if (json_is_string(item)) {
+		ev = expr_eval_value(j->ex, item, j->inputs, NULL, j->runtime, err);
 		if (ev == NULL)
 			return -1;
-		if (json_is_string(ev)) {
+		if (json_is_string(ev) || json_is_number(ev) || json_is_boolean(ev)) {
 			json_decref(ev);
 			return err_set(err, CWLD_EXIT_USAGE,
-			    "InitialWorkDirRequirement: entry '%s' is not a File or Directory",
-			    json_string_value(entry));
+			    "InitialWorkDirRequirement: entry '%s' is not a File, Directory or Dirent",
+			    json_string_value(item));
 		}
-		rc = job_stage_entry(j, ev, NULL, writable, err);
+		rc = job_stage_item(j, ev, err);
 		json_decref(ev);
 		return rc;
 	}
-	if (json_is_object(entry) && json_object_get(entry, "class")) {
-		const char *src = json_string_value(json_object_get(entry, "path"));
-		const char *base = entryname ? entryname : json_string_value(json_object_get(entry, "basename"));
-		char *dst;
-		int rc;
-
-		if (src == NULL || base == NULL)
-			return err_set(err, CWLD_EXIT_USAGE,
-			    "InitialWorkDirRequirement: entry has no path");
-		dst = base[0] == '/' ? xstrdup(base) : fs_join(j->outdir, base);
-		(void)writable; /* copies are always private to this invocation */
-		rc = fs_copy(src, dst, err);
-		free(dst);
+	if (json_is_object(item) && json_object_get(item, "entry"))
+		return job_stage_dirent(j, item, err);
+	if (job_is_fileobj(item)) {
+		copy = json_deep_copy(item);
+		rc = job_stage_named(j, copy, NULL, 0, err);
+		json_decref(copy);
 		return rc;
 	}
 	return err_set(err, CWLD_EXIT_USAGE, "InitialWorkDirRequirement: unsupported entry");
+}
+
+/* Sets the path of a File/Directory object, and its dirname if it has
+ * one. */
+static void
+job_set_path(json_t *obj, const char *path)
+{
+	json_object_set_new(obj, "path", json_string(path));
+	if (json_object_get(obj, "dirname")) {
+		char *d = fs_dirname(path);
+		json_object_set_new(obj, "dirname", json_string(d));
+		free(d);
+	}
+}
+
+/* Points the inputs' File/Directory paths at their staged places. */
+static int
+job_rewrite_one(json_t *obj, void *arg)
+{
+	struct job *j = arg;
+	const char *p = json_string_value(json_object_get(obj, "path"));
+	size_t i;
+
+	if (p == NULL)
+		return 0;
+	for (i = json_array_size(j->rewrites); i-- > 0;) {
+		const json_t *r = json_array_get(j->rewrites, i);
+		const char *src = json_string_value(json_array_get(r, 0));
+		const char *dst = json_string_value(json_array_get(r, 1));
+
+		if (strcmp(p, src) == 0) {
+			job_set_path(obj, dst);
+			return 0;
+		}
+	}
+	for (i = json_array_size(j->rewrites); i-- > 0;) {
+		const json_t *r = json_array_get(j->rewrites, i);
+		const char *src = json_string_value(json_array_get(r, 0));
+		const char *dst = json_string_value(json_array_get(r, 1));
+
+		if (job_under(p, src)) {
+			char *np = xasprintf("%s%s", dst, p + strlen(src));
+
+			job_set_path(obj, np);
+			free(np);
+			return 0;
+		}
+	}
+	return 0;
 }
 
 static int
 job_stage_iwd(struct job *j, struct cwld_err *err)
 {
 	const json_t *iwd = sched_find_req(j->tool, j->reqs, j->hints, "InitialWorkDirRequirement", NULL);
-	const json_t *listing;
-	json_t *ev;
-	size_t i;
-	int rc = 0;
+	const json_t *ip = sched_find_req(j->tool, j->reqs, j->hints, "InplaceUpdateRequirement", NULL);
 
+	j->inplace = ip && json_is_true(json_object_get(ip, "inplaceUpdate"));
 	if (iwd == NULL)
 		return 0;
-	listing = json_object_get(iwd, "listing");
-	if (json_is_string(listing)) {
-		ev = expr_eval_value(j->ex, listing, j->inputs, NULL, j->runtime, err);
-		if (ev == NULL)
-			return -1;
-		rc = job_stage_entry(j, ev, NULL, 0, err);
-		json_decref(ev);
-		return rc;
+	if (job_stage_item(j, json_object_get(iwd, "listing"), err) < 0)
+		return -1;
+	params_walk_files(j->inputs, job_rewrite_one, j);
+	return 0;
+}
+
+/* Non-zero when obj's basename is not the last part of its path. */
+static int
+job_renamed(const json_t *obj)
+{
+	const char *p = json_string_value(json_object_get(obj, "path"));
+	const char *b = json_string_value(json_object_get(obj, "basename"));
+	const char *pb;
+
+	if (p == NULL || b == NULL)
+		return 0;
+	pb = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+	return strcmp(pb, b) != 0;
+}
+
+/* Non-zero when obj's path is not in directory dir. */
+static int
+job_elsewhere(const json_t *obj, const char *dir)
+{
+	const char *p = json_string_value(json_object_get(obj, "path"));
+	char *d;
+	int rc;
+
+	if (p == NULL)
+		return 0;
+	d = fs_dirname(p);
+	rc = strcmp(d, dir) != 0;
+	free(d);
+	return rc;
+}
+
+/* An input File is seen under its basename with its secondaryFiles next
+ * to it under theirs. When that is not how they lie on disk (an
+ * expression renamed one, or the job gave secondary files from other
+ * directories), they are symlinked into a directory of their own (in a
+ * container, the symlinks' targets are mounted at the links' paths). */
+static int
+job_stage_renamed(json_t *obj, void *arg)
+{
+	struct job *j = arg;
+	const char *p = json_string_value(json_object_get(obj, "path"));
+	const char *cls = json_string_value(json_object_get(obj, "class"));
+	json_t *secs = json_object_get(obj, "secondaryFiles");
+	char *pdir = NULL, *dir = NULL, *dst = NULL;
+	struct cwld_err err = { 0 };
+	size_t i, n = json_array_size(secs);
+	int need, rc = -1;
+
+	if (p == NULL || cls == NULL || strcmp(cls, "File") != 0 || job_under(p, j->outdir))
+		return 0;
+	pdir = fs_dirname(p);
+	need = job_renamed(obj);
+	for (i = 0; !need && i < n; i++)
+		need = job_renamed(json_array_get(secs, i)) ||
+		    job_elsewhere(json_array_get(secs, i), pdir);
+	if (!need) {
+		rc = 0;
+		goto out;
 	}
-	for (i = 0; rc == 0 && i < json_array_size(listing); i++)
-		rc = job_stage_entry(j, json_array_get(listing, i), NULL, 0, err);
+	if ((dir = fs_mkdtemp(j->dir, "stg", &err)) == NULL)
+		goto out;
+	for (i = 0; i <= n; i++) {
+		json_t *o = i == 0 ? obj : json_array_get(secs, i - 1);
+		const char *op = json_string_value(json_object_get(o, "path"));
+		const char *b = json_string_value(json_object_get(o, "basename"));
+
+		if (op == NULL)
+			continue;
+		if (b == NULL || strchr(b, '/') || strcmp(b, "..") == 0 || strcmp(b, ".") == 0)
+			b = strrchr(op, '/') ? strrchr(op, '/') + 1 : op;
+		free(dst);
+		dst = fs_join(dir, b);
+		if (symlink(op, dst) < 0) {
+			err_set(&err, CWLD_EXIT_FAILED, "symlink '%s': %s", dst, strerror(errno));
+			goto out;
+		}
+		job_set_path(o, dst);
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		log_warnx("run %s: step '%s': %s", sched_opts(j->s)->run_id, job_label(j), err.msg);
+	free(pdir);
+	free(dir);
+	free(dst);
 	return rc;
 }
 
@@ -428,7 +801,7 @@ job_env(struct job *j, int docker, struct cwld_err *err)
 
 	if (!docker)
 		json_object_set_new(env, "PATH", json_string(path ? path : "/usr/local/bin:/usr/bin:/bin"));
-	json_object_set_new(env, "HOME", json_string(j->outdir));
+	json_object_set_new(env, "HOME", json_string(j->rt_outdir));
 	json_object_set_new(env, "TMPDIR", json_string(j->tmpdir));
 	if (json_is_array(defs)) {
 		for (i = 0; i < json_array_size(defs); i++) {
@@ -618,11 +991,37 @@ job_exec_done(void *arg, const struct exec_result *res)
 	json_decref(outputs);
 }
 
-/* Files an ExpressionTool returns get what a tool's outputs get. */
+/* Files an ExpressionTool returns get what a tool's outputs get; File and
+ * Directory literals are written into the output directory first. */
 static int
 job_complete_output(json_t *obj, void *arg)
 {
-	return params_complete_file_ex(obj, NULL, 1, PARAMS_LISTING_DEEP, arg) < 0 ? -1 : 0;
+	struct job *j = arg;
+	const char *cls = json_string_value(json_object_get(obj, "class"));
+	const char *b = json_string_value(json_object_get(obj, "basename"));
+	char *dir = NULL, *path = NULL;
+	int rc = -1;
+
+	if (!json_object_get(obj, "location") && !json_object_get(obj, "path")) {
+		if (b == NULL || strchr(b, '/') || strcmp(b, "..") == 0 || strcmp(b, ".") == 0)
+			b = cls && strcmp(cls, "File") == 0 ? "file" : "dir";
+		path = fs_join(j->outdir, b);
+		if (fs_exists(path)) {
+			free(path);
+			if ((dir = fs_mkdtemp(j->outdir, "lit", &j->err)) == NULL)
+				goto out;
+			path = fs_join(dir, b);
+		}
+		if (job_write_literal(obj, path, &j->err) < 0)
+			goto out;
+		/* its entries now live inside it: list them from there */
+		json_object_del(obj, "listing");
+	}
+	rc = params_complete_file_ex(obj, NULL, 1, PARAMS_LISTING_DEEP, &j->err) < 0 ? -1 : 0;
+out:
+	free(dir);
+	free(path);
+	return rc;
 }
 
 static void
@@ -653,14 +1052,56 @@ job_run_expression(struct job *j)
 		json_object_set(outputs, id, v ? v : json_null());
 	}
 	json_decref(res);
-	if (params_walk_files(outputs, job_complete_output, &err) != 0) {
+	if (params_walk_files(outputs, job_complete_output, j) != 0) {
 		json_decref(outputs);
-		job_fail(j, CWLD_EXIT_FAILED, "%s", err.msg);
+		job_fail(j, CWLD_EXIT_FAILED, "%s", j->err.msg);
 		return;
 	}
 	store_attempt_finished(sched_store(j->s), j->attempt_row, STORE_SUCCESS, 0, NULL, &err);
 	job_finish(j, 0, outputs, NULL);
 	json_decref(outputs);
+}
+
+/* Re-lists on-disk Directory values of v (an array or one Directory). */
+static int
+job_relist(json_t *v, enum params_listing ll, struct cwld_err *err)
+{
+	const char *cls = json_string_value(json_object_get(v, "class"));
+	const char *p = json_string_value(json_object_get(v, "path"));
+	size_t i;
+
+	if (json_is_array(v)) {
+		for (i = 0; i < json_array_size(v); i++)
+			if (job_relist(json_array_get(v, i), ll, err) < 0)
+				return -1;
+		return 0;
+	}
+	if (cls == NULL || strcmp(cls, "Directory") != 0 || p == NULL || !fs_is_dir(p))
+		return 0;
+	json_object_del(v, "listing");
+	return params_complete_file_ex(v, NULL, 0, ll, err);
+}
+
+/* A Directory input with its own loadListing is listed as it is on disk
+ * now: an earlier step may have changed it in place since it was listed
+ * (InplaceUpdateRequirement). */
+static int
+job_refresh_listings(struct job *j, struct cwld_err *err)
+{
+	const json_t *ins = json_object_get(j->tool, "inputs");
+	size_t i;
+
+	for (i = 0; i < json_array_size(ins); i++) {
+		const json_t *in = json_array_get(ins, i);
+		int ll = params_listing_parse(json_string_value(json_object_get(in, "loadListing")));
+		json_t *v = json_object_get(j->inputs, json_string_value(json_object_get(in, "id")));
+
+		if (ll <= PARAMS_LISTING_NONE || v == NULL)
+			continue;
+		if (job_relist(v, (enum params_listing)ll, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Where the tool runs: an image name, or NULL for the host. -1 when the
@@ -732,18 +1173,39 @@ job_launch(void *arg)
 	j->ex = expr_ctx_new(js != NULL, json_object_get(js, "expressionLib"), &err);
 	if (j->ex == NULL)
 		goto fail;
+	if (job_refresh_listings(j, &err) < 0)
+		goto fail;
 	if (params_walk_files(j->inputs, job_materialise_one, j) != 0) {
 		err_set(&err, CWLD_EXIT_FAILED, "cannot write file literals under %s", j->dir);
 		goto fail;
 	}
+	j->mounts = json_array();
+	j->rewrites = json_array();
+	if (!is_expr && job_pick_image(j, &err) < 0)
+		goto fail;
+	j->rt_outdir = xstrdup(j->outdir);
+	if (j->image) {
+		const json_t *dr = sched_find_req(j->tool, j->reqs, j->hints, "DockerRequirement", NULL);
+		const char *dod = json_string_value(json_object_get(dr, "dockerOutputDirectory"));
+
+		if (dod && dod[0] == '/') {
+			free(j->rt_outdir);
+			j->rt_outdir = fs_abspath(dod);
+		}
+	}
 	if (job_make_runtime(j, &err) < 0)
 		goto fail;
 	if (is_expr) {
+		/* ToolTimeLimit does not apply to expression tools; their
+		 * expression gets more time than an ordinary one. */
+		expr_ctx_set_limits(j->ex, JOB_EXPRESSION_TOOL_MS, EXPR_HEAP_LIMIT);
 		job_run_expression(j);
 		return;
 	}
-	if (job_pick_image(j, &err) < 0)
+	if (params_walk_files(j->inputs, job_stage_renamed, j) != 0) {
+		err_set(&err, CWLD_EXIT_FAILED, "cannot stage renamed input files under %s", j->dir);
 		goto fail;
+	}
 	if (job_stage_iwd(j, &err) < 0)
 		goto fail;
 	if (job_stream_name(j, "stdout", &j->stdout_name, &err) < 0 ||
@@ -789,7 +1251,7 @@ job_launch(void *arg)
 	spec.attempt = 1;
 	spec.argv = j->argvv;
 	spec.env = j->envv;
-	spec.cwd = j->outdir;
+	spec.cwd = j->rt_outdir;
 	spec.stdin_path = j->stdin_path;
 	spec.stdout_path = j->stdout_path;
 	spec.stderr_path = j->stderr_path;
@@ -803,12 +1265,13 @@ job_launch(void *arg)
 
 		if (d == NULL)
 			goto fail;
-		j->mounts = json_array();
 		params_walk_files(j->inputs, job_collect_mount, j);
-		if (j->stdin_path && fs_exists(j->stdin_path))
-			json_array_append_new(j->mounts, json_pack("[s,s,b]", j->stdin_path, j->stdin_path, 1));
-		json_array_append_new(j->mounts, json_pack("[s,s,b]", j->outdir, j->outdir, 0));
-		json_array_append_new(j->mounts, json_pack("[s,s,b]", j->tmpdir, j->tmpdir, 0));
+		if (j->stdin_path && fs_exists(j->stdin_path) && !job_under(j->stdin_path, j->outdir))
+			job_add_mount(j, j->stdin_path, j->stdin_path, 1);
+		/* The output directory first: mounts inside it (staged entries
+		 * with absolute names) go on top of it. */
+		json_array_insert_new(j->mounts, 0, json_pack("[s,s,b]", j->outdir, j->rt_outdir, 0));
+		json_array_insert_new(j->mounts, 1, json_pack("[s,s,b]", j->tmpdir, j->tmpdir, 0));
 		j->emounts = xcalloc(json_array_size(j->mounts), sizeof *j->emounts);
 		for (i = 0; i < json_array_size(j->mounts); i++) {
 			json_t *m = json_array_get(j->mounts, i);

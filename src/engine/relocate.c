@@ -2,6 +2,7 @@
  * run are moved there (rename when possible), files the run merely passed
  * through (inputs) are copied, and every location and path is rewritten. A
  * file named twice is moved once and both references point to the result. */
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,11 @@ relocate_set(json_t *obj, const char *path)
 
 	json_object_set_new(obj, "location", json_string(uri));
 	json_object_set_new(obj, "path", json_string(path));
+	if (json_object_get(obj, "dirname")) {
+		char *d = fs_dirname(path);
+		json_object_set_new(obj, "dirname", json_string(d));
+		free(d);
+	}
 	free(uri);
 }
 
@@ -41,9 +47,12 @@ relocate_listing(json_t *obj, const char *oldp, const char *newp)
 	json_array_foreach(listing, i, e) {
 		const char *p = json_string_value(json_object_get(e, "path"));
 		if (p && strncmp(p, oldp, ol) == 0 && (p[ol] == '/' || p[ol] == '\0')) {
+			/* p dies with the old "path": keep a copy for the children */
+			char *op = xstrdup(p);
 			char *np = xasprintf("%s%s", newp, p + ol);
 			relocate_set(e, np);
-			relocate_listing(e, p, np);
+			relocate_listing(e, op, np);
+			free(op);
 			free(np);
 		}
 	}
@@ -96,10 +105,12 @@ relocate_value(struct relocate_ctx *c, json_t *v, struct cwld_err *err)
 	const char *p = json_string_value(json_object_get(v, "path"));
 	char *oldp = NULL, *newp = NULL;
 	const json_t *prev;
+	struct stat st;
 	int rc = -1;
 
 	if (p == NULL) {
-		char *fp = uri_to_path(json_string_value(json_object_get(v, "location")));
+		const char *loc = json_string_value(json_object_get(v, "location"));
+		char *fp = loc ? uri_to_path(loc) : NULL;
 		if (fp == NULL)
 			return 0; /* not a local file (literal or remote): leave as is */
 		oldp = fp;
@@ -112,7 +123,10 @@ relocate_value(struct relocate_ctx *c, json_t *v, struct cwld_err *err)
 		if (base == NULL)
 			base = strrchr(oldp, '/') ? strrchr(oldp, '/') + 1 : oldp;
 		newp = relocate_target(c, base);
+		/* A symlink (to an input, or relative inside its work dir)
+		 * would dangle once moved: its target is copied instead. */
 		if (strncmp(oldp, c->own_prefix, strlen(c->own_prefix)) == 0 &&
+		    lstat(oldp, &st) == 0 && !S_ISLNK(st.st_mode) &&
 		    rename(oldp, newp) == 0) {
 			/* moved */
 		} else if (fs_copy(oldp, newp, err) < 0)

@@ -8,6 +8,7 @@
 
 #include "cwld/docker.h"
 #include "cwld/exec_local.h"
+#include "cwld/expr.h"
 #include "cwld/job.h"
 #include "cwld/log.h"
 #include "cwld/params.h"
@@ -242,13 +243,26 @@ sched_fill_inputs(const json_t *process, const json_t *reqs, const json_t *hints
     const json_t *job, const char *base_uri, struct expr_ctx *ex, struct cwld_err *err)
 {
 	const json_t *ll = sched_find_req(process, reqs, hints, "LoadListingRequirement", NULL);
+	const json_t *js = sched_find_req(process, reqs, hints, "InlineJavascriptRequirement", NULL);
 	const char *ver = json_string_value(json_object_get(process, "cwlVersion"));
 	struct params_opts o = { 0 };
+	struct expr_ctx *own = NULL;
+	json_t *res;
 	int l;
 
+	/* secondaryFiles patterns are the process's expressions: evaluate them
+	 * with the process's own JavaScript setting, not the caller's. */
+	if (js || ex == NULL) {
+		own = expr_ctx_new(js != NULL, json_object_get(js, "expressionLib"), err);
+		if (own == NULL)
+			return NULL;
+		ex = own;
+	}
 	o.ex = ex;
 	o.listing = ver && strcmp(ver, "v1.0") == 0 ? PARAMS_LISTING_DEEP : PARAMS_LISTING_NONE;
 	if (ll && (l = params_listing_parse(json_string_value(json_object_get(ll, "loadListing")))) >= 0)
 		o.listing = (enum params_listing)l;
-	return params_fill_inputs_ex(json_object_get(process, "inputs"), job, base_uri, &o, err);
+	res = params_fill_inputs_ex(json_object_get(process, "inputs"), job, base_uri, &o, err);
+	expr_ctx_free(own);
+	return res;
 }
