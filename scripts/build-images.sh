@@ -14,8 +14,9 @@
 set -euo pipefail
 
 SUITE=bookworm
-# rev is in bsdextrautils; python3 + python-is-python3 make python:3-slim.
-INCLUDE=python3,python-is-python3,bsdextrautils
+# rev is in bsdextrautils; python3 + python-is-python3 make python:3-slim;
+# ca-certificates as in the official slim images (networkaccess tests).
+INCLUDE=python3,python-is-python3,bsdextrautils,ca-certificates
 ENVPATH='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 # tag|extra --change lines (separated by ';;')
@@ -44,10 +45,16 @@ command -v docker >/dev/null || die "docker CLI not found"
 docker version --format '{{.Server.APIVersion}}' >/dev/null 2>&1 ||
 	die "docker engine unreachable (is dockerd running? /var/run/docker.sock)"
 
+# The cache key changes when what goes into the rootfs changes; images carry
+# it as a label so ones made from an older rootfs are remade. Images without
+# the label (made some other way) are left alone.
+key=$(printf '%s %s v3' "$SUITE" "$INCLUDE" | sha1sum | cut -c1-10)
 missing=()
 for i in "${IMAGES[@]}"; do
 	tag=${i%%|*}
-	if [ "$force" = 1 ] || ! docker image inspect "$tag" >/dev/null 2>&1; then
+	have=$(docker image inspect --format '{{index .Config.Labels "org.cwld.rootfs"}}' \
+		"$tag" 2>/dev/null) || have=missing
+	if [ "$force" = 1 ] || [ "$have" = missing ] || { [ -n "$have" ] && [ "$have" != "$key" ]; }; then
 		missing+=("$i")
 	fi
 done
@@ -70,8 +77,6 @@ if [ -z "${DEBIAN_MIRROR:-}" ]; then
 	DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 fi
 
-# The cache key changes when what goes into the rootfs changes.
-key=$(printf '%s %s v3' "$SUITE" "$INCLUDE" | sha1sum | cut -c1-10)
 tarball=$cache/rootfs-$SUITE-minbase-$key.tar
 
 if [ ! -s "$tarball" ]; then
@@ -126,7 +131,7 @@ fi
 for i in "${missing[@]}"; do
 	tag=${i%%|*}
 	old=$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
-	changes=("--change" "$ENVPATH")
+	changes=("--change" "$ENVPATH" "--change" "LABEL org.cwld.rootfs=$key")
 	rest=${i#*|}
 	while [ -n "$rest" ]; do
 		c=${rest%%;;*}

@@ -52,11 +52,12 @@ void sched_merge_reqs(const json_t *reqs, const json_t *hints, const json_t *ste
 
 /* The complete input object for process from a job object (borrowed):
  * params_fill_inputs_ex with LoadListingRequirement (or the version's
- * default: deep for v1.0, none after) and ex for expression patterns (may
- * be NULL). New reference or NULL with err. */
-struct expr_ctx;
+ * default: deep for v1.0, none after); secondaryFiles patterns are
+ * evaluated with the process's own JavaScript setting. from_step: the job
+ * comes from a workflow step, so secondary files are not looked up on disk
+ * beyond those the Files carry. New reference or NULL with err. */
 json_t *sched_fill_inputs(const json_t *process, const json_t *reqs, const json_t *hints,
-    const json_t *job, const char *base_uri, struct expr_ctx *ex, struct cwld_err *err);
+    const json_t *job, const char *base_uri, int from_step, struct cwld_err *err);
 
 /* Cancels the run: running containers and processes are stopped, queued
  * invocations fail with "cancelled"; callbacks still arrive. */

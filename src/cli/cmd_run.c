@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "cwld/cli.h"
+#include "cwld/expr.h"
 #include "cwld/fs.h"
 #include "cwld/load.h"
 #include "cwld/log.h"
@@ -218,7 +219,7 @@ cmd_run(int argc, char **argv)
 		char *cwd = fs_abspath(".");
 		char *slashed = xasprintf("%s/", cwd);
 		char *jbase = job_path ? uri_from_path(job_path) : uri_from_path(slashed);
-		inputs = sched_fill_inputs(process, NULL, NULL, job, jbase, NULL, &err);
+		inputs = sched_fill_inputs(process, NULL, NULL, job, jbase, 0, &err);
 		free(jbase);
 		free(slashed);
 		free(cwd);
@@ -295,7 +296,7 @@ cmd_run(int argc, char **argv)
 	if (store_run_set_state(st, run_id, STORE_SUCCESS, res.outputs, &err) < 0)
 		log_warnx("run %s: %s", run_id, err.msg);
 	{
-		char *text = json_dumps(res.outputs, JSON_INDENT(4) | JSON_ENCODE_ANY);
+		char *text = expr_json_text_indent(res.outputs, 4); /* decimals, never 1e-05 */
 		printf("%s\n", text ? text : "{}");
 		fflush(stdout);
 		free(text);

@@ -952,6 +952,10 @@ params_onto_xml(json_t *g, const char *text)
 			p = q;
 			continue;
 		}
+		if (strncmp(p, "<!DOCTYPE", 9) == 0) {
+			p += 9; /* its [ ... ] holds the entities */
+			continue;
+		}
 		if ((end = strchr(p, '>')) == NULL)
 			break;
 		name = p + 1;

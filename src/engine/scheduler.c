@@ -240,29 +240,29 @@ sched_process_start(struct sched *s, const json_t *process, const json_t *inputs
 
 json_t *
 sched_fill_inputs(const json_t *process, const json_t *reqs, const json_t *hints,
-    const json_t *job, const char *base_uri, struct expr_ctx *ex, struct cwld_err *err)
+    const json_t *job, const char *base_uri, int from_step, struct cwld_err *err)
 {
 	const json_t *ll = sched_find_req(process, reqs, hints, "LoadListingRequirement", NULL);
 	const json_t *js = sched_find_req(process, reqs, hints, "InlineJavascriptRequirement", NULL);
 	const char *ver = json_string_value(json_object_get(process, "cwlVersion"));
 	struct params_opts o = { 0 };
-	struct expr_ctx *own = NULL;
+	struct expr_ctx *ex;
 	json_t *res;
 	int l;
 
 	/* secondaryFiles patterns are the process's expressions: evaluate them
 	 * with the process's own JavaScript setting, not the caller's. */
-	if (js || ex == NULL) {
-		own = expr_ctx_new(js != NULL, json_object_get(js, "expressionLib"), err);
-		if (own == NULL)
-			return NULL;
-		ex = own;
-	}
+	ex = expr_ctx_new(js != NULL, json_object_get(js, "expressionLib"), err);
+	if (ex == NULL)
+		return NULL;
 	o.ex = ex;
+	/* Between steps only the secondary files a File carries count (as the
+	 * reference runner does); a job document's are also looked up on disk. */
+	o.no_discover = from_step;
 	o.listing = ver && strcmp(ver, "v1.0") == 0 ? PARAMS_LISTING_DEEP : PARAMS_LISTING_NONE;
 	if (ll && (l = params_listing_parse(json_string_value(json_object_get(ll, "loadListing")))) >= 0)
 		o.listing = (enum params_listing)l;
 	res = params_fill_inputs_ex(json_object_get(process, "inputs"), job, base_uri, &o, err);
-	expr_ctx_free(own);
+	expr_ctx_free(ex);
 	return res;
 }

@@ -1,8 +1,10 @@
 /* Running a Workflow. Steps start when every source they read is
  * available; step inputs are assembled (source, linkMerge, pickValue,
  * default), scattered, then valueFrom and when are evaluated per job; each
- * job is handed back to the scheduler, so nested workflows recurse. The
- * loader has already rejected unknown sources and cycles. */
+ * job is handed back to the scheduler, so nested workflows recurse. A step
+ * with a v1.3 loop runs its process once per iteration, feeding outputs back
+ * into inputs until when is false. The loader has already rejected unknown
+ * sources and cycles. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,13 @@ struct wf_step {
 	json_t *dims;         /* scatter shape for nested_crossproduct, or NULL */
 	json_t *outputs;      /* final: out id -> value */
 	json_t *child_reqs, *child_hints;
+	/* loop steps only */
+	json_t *loop_rules;   /* normalised loop: [{id, outputSource[], ...}] */
+	json_t *loop_job;     /* input object of the current iteration */
+	json_t *loop_outs;    /* all_iterations: out id -> array; else last outputs */
+	char *loop_name;      /* store name of the step; iterations add /iterN */
+	size_t iter;
+	int all_iters;
 };
 
 struct wf_run {
@@ -63,6 +72,10 @@ wf_free(struct wf_run *w)
 		json_decref(w->steps[i].outputs);
 		json_decref(w->steps[i].child_reqs);
 		json_decref(w->steps[i].child_hints);
+		json_decref(w->steps[i].loop_rules);
+		json_decref(w->steps[i].loop_job);
+		json_decref(w->steps[i].loop_outs);
+		free(w->steps[i].loop_name);
 	}
 	free(w->steps);
 	json_decref(w->wf);
@@ -136,6 +149,9 @@ wf_sources_ready(struct wf_run *w, const json_t *sources)
 	return 1;
 }
 
+static json_t *wf_pick_value(json_t *v, const char *pick, const char *what,
+    struct cwld_err *err);
+
 /* Gathers the sources of a step input or workflow output, applying
  * linkMerge and pickValue. New reference, or NULL with err. */
 static json_t *
@@ -167,6 +183,16 @@ wf_gather(struct wf_run *w, const json_t *link, const char *what, struct cwld_er
 		}
 		v = arr;
 	}
+	return wf_pick_value(v, pick, what, err);
+}
+
+/* Applies pickValue pick (may be NULL) to v, whose reference it takes.
+ * New reference, or NULL with err. */
+static json_t *
+wf_pick_value(json_t *v, const char *pick, const char *what, struct cwld_err *err)
+{
+	size_t i;
+
 	if (pick == NULL)
 		return v;
 	if (json_is_array(v)) {
@@ -460,6 +486,344 @@ wf_record_skip(struct wf_step *st, const char *name)
 		log_warnx("run %s: step '%s': %s", sched_opts(w->s)->run_id, name, err.msg);
 }
 
+/* The last part of a loop reference: "o1", "step/o1" or "file#step/o1"
+ * all name output o1. */
+static const char *
+wf_loop_tail(const char *ref)
+{
+	const char *p = strrchr(ref, '#');
+
+	if (p)
+		ref = p + 1;
+	p = strrchr(ref, '/');
+	return p ? p + 1 : ref;
+}
+
+/* The step's loop as an array of {id, outputSource: [..], linkMerge,
+ * pickValue, default, valueFrom}, from either the map form (id -> source,
+ * sources or LoopInput) or the list form. New reference, or NULL with err. */
+static json_t *
+wf_loop_rules(struct wf_step *st, const json_t *loop, struct cwld_err *err)
+{
+	json_t *rules = json_array(), *rule = NULL, *src;
+	const json_t *v;
+	const char *key;
+	size_t i;
+
+	if (json_is_object(loop)) {
+		json_object_foreach((json_t *)loop, key, v) {
+			if (json_is_object(v))
+				rule = json_deep_copy(v);
+			else if (json_is_string(v) || json_is_array(v))
+				rule = json_pack("{sO}", "outputSource", v);
+			else
+				goto bad;
+			json_object_set_new(rule, "id", json_string(key));
+			json_array_append_new(rules, rule);
+		}
+	} else if (json_is_array(loop)) {
+		json_array_foreach(loop, i, v) {
+			if (!json_is_object(v) || !json_is_string(json_object_get(v, "id")))
+				goto bad;
+			json_array_append_new(rules, json_deep_copy(v));
+		}
+	} else {
+		goto bad;
+	}
+	json_array_foreach(rules, i, rule) {
+		json_object_set_new(rule, "id",
+		    json_string(wf_loop_tail(json_string_value(json_object_get(rule, "id")))));
+		v = json_object_get(rule, "outputSource");
+		if (v == NULL)
+			continue;
+		src = json_array();
+		if (json_is_string(v)) {
+			json_array_append_new(src, json_string(wf_loop_tail(json_string_value(v))));
+		} else {
+			size_t k;
+			const json_t *x;
+
+			json_array_foreach(v, k, x) {
+				if (!json_is_string(x)) {
+					json_decref(src);
+					goto bad;
+				}
+				json_array_append_new(src, json_string(wf_loop_tail(json_string_value(x))));
+			}
+		}
+		json_object_set_new(rule, "outputSource", src);
+	}
+	return rules;
+bad:
+	json_decref(rules);
+	err_set(err, CWLD_EXIT_USAGE, "step '%s': invalid loop", st->id);
+	return NULL;
+}
+
+/* Rejects loop rules that need a requirement the step does not have. */
+static int
+wf_loop_check(struct wf_step *st, struct cwld_err *err)
+{
+	struct wf_run *w = st->w;
+	const json_t *rule;
+	size_t i;
+
+	if (json_array_size(json_object_get(st->step, "scatter")))
+		return err_set(err, CWLD_EXIT_UNSUPPORTED,
+		    "step '%s': loop and scatter on the same step", st->id);
+	if (json_object_get(st->step, "when") == NULL)
+		return err_set(err, CWLD_EXIT_USAGE, "step '%s': loop needs when", st->id);
+	json_array_foreach(st->loop_rules, i, rule) {
+		const char *id = json_string_value(json_object_get(rule, "id"));
+
+		if (json_object_get(rule, "valueFrom") &&
+		    !sched_find_req(st->step, w->reqs, w->hints, "StepInputExpressionRequirement", NULL))
+			return err_set(err, CWLD_EXIT_USAGE,
+			    "step '%s': loop '%s': valueFrom needs StepInputExpressionRequirement",
+			    st->id, id);
+		if (json_array_size(json_object_get(rule, "outputSource")) > 1 &&
+		    !sched_find_req(st->step, w->reqs, w->hints, "MultipleInputFeatureRequirement", NULL))
+			return err_set(err, CWLD_EXIT_USAGE,
+			    "step '%s': loop '%s': several sources need MultipleInputFeatureRequirement",
+			    st->id, id);
+	}
+	return 0;
+}
+
+/* The outputs of the loop step once it ends after st->iter iterations. */
+static void
+wf_loop_complete(struct wf_step *st)
+{
+	const json_t *outs = json_object_get(st->step, "out");
+	size_t i;
+
+	st->outputs = json_object();
+	for (i = 0; i < json_array_size(outs); i++) {
+		const json_t *oe = json_array_get(outs, i);
+		const char *oid = json_is_string(oe) ? json_string_value(oe) :
+		    json_string_value(json_object_get(oe, "id"));
+		json_t *v = json_object_get(st->loop_outs, oid);
+
+		if (v)
+			json_object_set(st->outputs, oid, v);
+		else
+			json_object_set_new(st->outputs, oid, st->all_iters ? json_array() : json_null());
+	}
+	st->done = 1;
+}
+
+static void wf_loop_done(void *arg, int status, json_t *outputs, const char *msg);
+
+/* Starts iteration st->iter with input object st->loop_job. */
+static int
+wf_loop_launch(struct wf_step *st, struct cwld_err *err)
+{
+	struct wf_run *w = st->w;
+	const json_t *run = json_object_get(st->step, "run");
+	const char *base_uri = json_string_value(json_object_get(run, "cwld:base"));
+	json_t *complete = NULL;
+	char *name = NULL;
+	int rc = -1;
+
+	complete = sched_fill_inputs(run, st->child_reqs, st->child_hints, st->loop_job,
+	    base_uri, 1, err);
+	if (complete == NULL) {
+		err_prefix(err, "step '%s': iteration %zu", st->id, st->iter);
+		goto out;
+	}
+	name = xasprintf("%s/iter%zu", st->loop_name, st->iter);
+	w->running++;
+	if (sched_process_start(w->s, run, complete, name, st->child_reqs, st->child_hints,
+	    wf_loop_done, st, err) < 0) {
+		w->running--;
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(complete);
+	free(name);
+	return rc;
+}
+
+/* The input object of the next iteration from the previous one and its
+ * outputs: per rule, the outputSource value (default when null), then
+ * valueFrom with inputs the previous input object. New reference, or NULL
+ * with err. */
+static json_t *
+wf_loop_next(struct wf_step *st, const json_t *outputs, struct cwld_err *err)
+{
+	const json_t *prev = st->loop_job, *rule;
+	json_t *next = json_deep_copy(prev), *v = NULL;
+	size_t i, k;
+
+	json_array_foreach(st->loop_rules, i, rule) {
+		const char *id = json_string_value(json_object_get(rule, "id"));
+		const json_t *src = json_object_get(rule, "outputSource");
+		const char *merge = json_string_value(json_object_get(rule, "linkMerge"));
+		const json_t *def = json_object_get(rule, "default");
+		const json_t *vf = json_object_get(rule, "valueFrom");
+		char what[300];
+
+		snprintf(what, sizeof what, "step '%s': loop '%s'", st->id, id);
+		if (json_array_size(src) == 1 && merge == NULL) {
+			v = json_object_get(outputs, json_string_value(json_array_get(src, 0)));
+			v = json_incref(v ? v : json_null());
+		} else if (json_array_size(src) > 0) {
+			v = json_array();
+			for (k = 0; k < json_array_size(src); k++) {
+				json_t *x = json_object_get(outputs, json_string_value(json_array_get(src, k)));
+
+				if (x == NULL)
+					x = json_null();
+				if (merge && strcmp(merge, "merge_flattened") == 0 && json_is_array(x))
+					json_array_extend(v, x);
+				else
+					json_array_append(v, x);
+			}
+		} else {
+			v = json_null();
+		}
+		v = wf_pick_value(v, json_string_value(json_object_get(rule, "pickValue")), what, err);
+		if (v == NULL)
+			goto fail;
+		if (json_is_null(v) && def) {
+			json_decref(v);
+			v = json_deep_copy(def);
+		}
+		if (vf) {
+			json_t *nv = expr_eval_value(st->w->ex, vf, prev, v, NULL, err);
+
+			if (nv == NULL) {
+				err_prefix(err, "%s: valueFrom", what);
+				goto fail;
+			}
+			json_decref(v);
+			v = nv;
+		}
+		json_object_set_new(next, id, v);
+		v = NULL;
+	}
+	return next;
+fail:
+	json_decref(v);
+	json_decref(next);
+	return NULL;
+}
+
+/* Evaluates the step's when on job: 1 true, 0 false, -1 error. */
+static int
+wf_loop_when(struct wf_step *st, const json_t *job, struct cwld_err *err)
+{
+	json_t *v = expr_eval_value(st->w->ex, json_object_get(st->step, "when"), job,
+	    NULL, NULL, err);
+	int rc;
+
+	if (v == NULL) {
+		err_prefix(err, "step '%s': when", st->id);
+		return -1;
+	}
+	if (!json_is_boolean(v))
+		rc = err_set(err, CWLD_EXIT_FAILED, "step '%s': when did not give a boolean", st->id);
+	else
+		rc = json_is_true(v);
+	json_decref(v);
+	return rc;
+}
+
+/* One iteration ended: keep its outputs, compute the next input object and
+ * either start the next iteration or end the step. */
+static void
+wf_loop_done(void *arg, int status, json_t *outputs, const char *msg)
+{
+	struct wf_step *st = arg;
+	struct wf_run *w = st->w;
+	struct cwld_err err = { 0 };
+	json_t *next = NULL;
+	int go;
+
+	w->running--;
+	if (status != 0) {
+		wf_fail(w, status, msg);
+		goto out;
+	}
+	if (w->failed)
+		goto out;
+	if (st->all_iters) {
+		const char *key;
+		json_t *arr;
+
+		json_object_foreach(st->loop_outs, key, arr) {
+			json_t *x = json_object_get(outputs, key);
+			json_array_append(arr, x ? x : json_null());
+		}
+	} else {
+		json_decref(st->loop_outs);
+		st->loop_outs = outputs ? json_deep_copy(outputs) : json_object();
+	}
+	if ((next = wf_loop_next(st, outputs, &err)) == NULL ||
+	    (go = wf_loop_when(st, next, &err)) < 0) {
+		wf_fail(w, err.code, err.msg);
+		goto out;
+	}
+	if (!go) {
+		wf_loop_complete(st);
+		goto out;
+	}
+	if (sched_cancelled(w->s)) {
+		wf_fail(w, CWLD_EXIT_FAILED, "cancelled");
+		goto out;
+	}
+	json_decref(st->loop_job);
+	st->loop_job = next;
+	next = NULL;
+	st->iter++;
+	if (wf_loop_launch(st, &err) < 0)
+		wf_fail(w, err.code, err.msg);
+out:
+	json_decref(next);
+	wf_advance(w);
+}
+
+/* Starts a loop step on its first input object job (borrowed; valueFrom
+ * of the step inputs not yet applied). */
+static int
+wf_loop_start(struct wf_step *st, json_t *job, const char *name, struct cwld_err *err)
+{
+	const json_t *outs = json_object_get(st->step, "out");
+	const char *method = json_string_value(json_object_get(st->step, "outputMethod"));
+	size_t i;
+	int go;
+
+	st->loop_rules = wf_loop_rules(st, json_object_get(st->step, "loop"), err);
+	if (st->loop_rules == NULL || wf_loop_check(st, err) < 0)
+		return -1;
+	if (method && strcmp(method, "all_iterations") != 0 && strcmp(method, "last_iteration") != 0 &&
+	    strcmp(method, "all") != 0 && strcmp(method, "last") != 0)
+		return err_set(err, CWLD_EXIT_USAGE, "step '%s': unknown outputMethod '%s'",
+		    st->id, method);
+	st->all_iters = method && (strcmp(method, "all_iterations") == 0 || strcmp(method, "all") == 0);
+	st->loop_outs = json_object();
+	if (st->all_iters)
+		for (i = 0; i < json_array_size(outs); i++) {
+			const json_t *oe = json_array_get(outs, i);
+			const char *oid = json_is_string(oe) ? json_string_value(oe) :
+			    json_string_value(json_object_get(oe, "id"));
+			json_object_set_new(st->loop_outs, oid, json_array());
+		}
+	st->loop_name = xstrdup(name);
+	go = wf_prepare_job(st, job, err);
+	if (go < 0)
+		return -1;
+	if (go == 0) {
+		/* when false before the first iteration: the step is skipped. */
+		wf_record_skip(st, name);
+		wf_loop_complete(st);
+		return 0;
+	}
+	st->loop_job = json_incref(job);
+	return wf_loop_launch(st, err);
+}
+
 static int
 wf_start_step(struct wf_step *st, struct cwld_err *err)
 {
@@ -502,6 +866,13 @@ wf_start_step(struct wf_step *st, struct cwld_err *err)
 	for (i = 0; i < st->njobs; i++)
 		json_array_append(st->results, json_null());
 	sched_merge_reqs(w->reqs, w->hints, st->step, &st->child_reqs, &st->child_hints);
+	if (json_object_get(st->step, "loop")) {
+		char *name = w->name[0] ? xasprintf("%s/%s", w->name, st->id) : xstrdup(st->id);
+
+		rc = wf_loop_start(st, json_array_get(jobs, 0), name, err);
+		free(name);
+		goto out;
+	}
 	if (st->njobs == 0) {
 		wf_step_complete(st);
 		rc = 0;
@@ -528,7 +899,7 @@ wf_start_step(struct wf_step *st, struct cwld_err *err)
 			st->jobs_done++;
 			continue;
 		}
-		complete = sched_fill_inputs(run, st->child_reqs, st->child_hints, job, base_uri, w->ex, err);
+		complete = sched_fill_inputs(run, st->child_reqs, st->child_hints, job, base_uri, 1, err);
 		if (complete == NULL) {
 			err_prefix(err, "step '%s'", st->id);
 			free(name);

@@ -245,6 +245,19 @@ test_cwl_output_json(void **state)
 	assert_int_equal(err.code, CWLD_EXIT_FAILED);
 	assert_non_null(strstr(err.msg, "output 'n'"));
 
+	/* Integers beyond 64 bits are read as reals, the others stay. */
+	to_write(s->dir, "cwl.output.json", "{\"big\": "
+	    "1000000000000000000000000000000000000000000, \"i\": [42]}");
+	r = to_collect(s, "[{\"id\": \"big\", \"type\": \"double\"}, "
+	    "{\"id\": \"i\", \"type\": {\"type\": \"array\", \"items\": "
+	    "\"int\"}}]", NULL, NULL, &err);
+	if (r == NULL)
+		fail_msg("%s", err.msg);
+	assert_true(json_real_value(json_object_get(r, "big")) == 1e42);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(r,
+	    "i"), 0)), 42);
+	json_decref(r);
+
 	to_write(s->dir, "cwl.output.json", "{not json");
 	r = to_collect(s, "[]", NULL, NULL, &err);
 	assert_null(r);

@@ -530,6 +530,98 @@ test_secondary_files(void **state)
 	json_decref(r);
 }
 
+/* "pattern?" is optional; with no_discover (workflow steps) only the
+ * secondaryFiles already on the File count. */
+static void
+test_secondary_optional_and_discover(void **state)
+{
+	struct tp_state *s = *state;
+	struct params_opts o = { 0 };
+	struct cwld_err err;
+	json_t *r, *sf;
+
+	tp_write(s->dir, "ref.fa", "ref");
+	tp_write(s->dir, "ref.fa.fai", "fai");
+	r = tp_fill(s, "{\"id\": \"f\", \"type\": \"File\", "
+	    "\"secondaryFiles\": [\".fai\", \".bai?\"]}",
+	    "{\"f\": {\"class\": \"File\", \"location\": \"ref.fa\"}}", NULL,
+	    &err);
+	if (r == NULL)
+		fail_msg("%s", err.msg);
+	sf = json_object_get(json_object_get(r, "f"), "secondaryFiles");
+	assert_int_equal(json_array_size(sf), 1);
+	assert_string_equal(tp_str(json_array_get(sf, 0), "basename"),
+	    "ref.fa.fai");
+	json_decref(r);
+
+	o.no_discover = 1;
+	r = tp_fill(s, "{\"id\": \"f\", \"type\": \"File\", "
+	    "\"secondaryFiles\": \".fai\"}",
+	    "{\"f\": {\"class\": \"File\", \"location\": \"ref.fa\"}}", &o,
+	    &err);
+	assert_null(r);
+	assert_non_null(strstr(err.msg, "missing required secondary file"));
+	r = tp_fill(s, "{\"id\": \"f\", \"type\": \"File\", "
+	    "\"secondaryFiles\": \".fai\"}",
+	    "{\"f\": {\"class\": \"File\", \"location\": \"ref.fa\", "
+	    "\"secondaryFiles\": [{\"class\": \"File\", \"location\": "
+	    "\"ref.fa.fai\"}]}}", &o, &err);
+	if (r == NULL)
+		fail_msg("%s", err.msg);
+	json_decref(r);
+}
+
+/* Input formats: equal, or related through $schemas ontologies (RDF/XML
+ * and Turtle); a File without a format passes. */
+static void
+test_format_check(void **state)
+{
+	struct tp_state *s = *state;
+	struct cwld_err err;
+	char *input, *u;
+	json_t *r;
+
+	tp_write(s->dir, "onto.owl", "<?xml version=\"1.0\"?>\n"
+	    "<!DOCTYPE rdf:RDF [ <!ENTITY ex \"http://ex.org/\" > ]>\n"
+	    "<rdf:RDF>\n<!-- <owl:Class rdf:about=\"http://ex.org/z\"> -->\n"
+	    "<owl:Class rdf:about=\"http://ex.org/fasta\">\n"
+	    "  <rdfs:subClassOf rdf:resource=\"&ex;text\"/>\n"
+	    "</owl:Class>\n</rdf:RDF>\n");
+	tp_write(s->dir, "gx.ttl", "@prefix gx: <http://gx.org/> .\n"
+	    "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+	    "# a comment\n"
+	    "gx:fa a owl:Class ;\n  owl:equivalentClass <http://ex.org/fasta> .\n");
+	u = uri_from_path(s->dir);
+	input = xasprintf("{\"id\": \"f\", \"type\": \"File\", \"format\": "
+	    "\"http://ex.org/text\", \"cwld:schemas\": [\"%s/onto.owl\", "
+	    "\"%s/gx.ttl\"]}", u, u);
+	r = tp_fill(s, input, "{\"f\": {\"class\": \"File\", \"location\": "
+	    "\"hello.txt\", \"format\": \"http://gx.org/fa\"}}", NULL, &err);
+	if (r == NULL)
+		fail_msg("%s", err.msg);
+	json_decref(r);
+	r = tp_fill(s, input, "{\"f\": {\"class\": \"File\", \"location\": "
+	    "\"hello.txt\"}}", NULL, &err);
+	if (r == NULL)
+		fail_msg("%s", err.msg);
+	json_decref(r);
+	r = tp_fill(s, input, "{\"f\": {\"class\": \"File\", \"location\": "
+	    "\"hello.txt\", \"format\": \"http://ex.org/z\"}}", NULL, &err);
+	assert_null(r);
+	assert_non_null(strstr(err.msg, "has format 'http://ex.org/z'"));
+	/* in a record field, and no ontology at all */
+	r = tp_fill(s, "{\"id\": \"r\", \"type\": {\"type\": \"record\", "
+	    "\"fields\": [{\"name\": \"a\", \"type\": {\"type\": \"array\", "
+	    "\"items\": \"File\"}, \"format\": \"http://ex.org/text\"}]}}",
+	    "{\"r\": {\"a\": [{\"class\": \"File\", \"location\": "
+	    "\"hello.txt\", \"format\": \"http://ex.org/fasta\"}]}}", NULL,
+	    &err);
+	assert_null(r);
+	assert_non_null(strstr(err.msg, "field 'a'"));
+	free(input);
+	free(u);
+}
+
 static int
 tp_count(json_t *obj, void *arg)
 {
@@ -623,6 +715,10 @@ main(void)
 		    tp_setup, tp_teardown),
 		cmocka_unit_test_setup_teardown(test_directory_listing,
 		    tp_setup, tp_teardown),
+		cmocka_unit_test_setup_teardown(test_secondary_optional_and_discover,
+		    tp_setup, tp_teardown),
+		cmocka_unit_test_setup_teardown(test_format_check, tp_setup,
+		    tp_teardown),
 		cmocka_unit_test_setup_teardown(test_secondary_files, tp_setup,
 		    tp_teardown),
 		cmocka_unit_test_setup_teardown(test_literal_and_remote,
