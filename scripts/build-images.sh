@@ -127,6 +127,10 @@ if ! docker image inspect "$base" >/dev/null 2>&1; then
 	docker import --change "$ENVPATH" -m "cwld build-images.sh ($SUITE minbase)" \
 		"$tarball" "$base" >/dev/null || die "docker import $base failed"
 	msg "imported $base"
+	# Bases from older rootfs builds: drop them unless still in use.
+	for b in $(docker image ls --format '{{.Repository}}:{{.Tag}}' "cwld-base/$SUITE"); do
+		[ "$b" = "$base" ] || docker rmi "$b" >/dev/null 2>&1 || true
+	done
 fi
 for i in "${missing[@]}"; do
 	tag=${i%%|*}

@@ -53,6 +53,7 @@ struct job {
 	int64_t step_row, attempt_row;
 	int has_slot;
 	int attempt_done; /* its final state is recorded */
+	int image_required; /* the image comes from a requirement, not a hint */
 	struct cwld_err err; /* for callbacks that cannot take one */
 };
 
@@ -319,9 +320,12 @@ job_target(struct job *j, const char *name, int writable, char **host, char **se
 			*seen = xstrdup(name);
 			*host = fs_join(j->outdir, name + strlen(j->rt_outdir) + (name[strlen(j->rt_outdir)] == '/'));
 		} else {
-			if (j->image == NULL)
+			/* Only a required container makes an absolute path
+			 * meaningful: a hint may be ignored by any runner. */
+			if (j->image == NULL || !j->image_required)
 				return err_set(err, CWLD_EXIT_USAGE, "InitialWorkDirRequirement: "
-				    "absolute entryname '%s' needs a container", name);
+				    "absolute entryname '%s' needs DockerRequirement under "
+				    "requirements", name);
 			if ((dir = fs_mkdtemp(j->dir, "stg", err)) == NULL)
 				goto out;
 			b = fs_basename(name);
@@ -1122,6 +1126,7 @@ job_pick_image(struct job *j, struct cwld_err *err)
 			img = json_string_value(json_object_get(dr, "dockerImageId"));
 		if (img) {
 			j->image = xstrdup(img);
+			j->image_required = !hint;
 			return 0;
 		}
 		if (!hint && !o->force_docker)

@@ -277,6 +277,14 @@ wf_maybe_finish(struct wf_run *w)
 			wf_free(w);
 			return;
 		}
+		if (json_object_get(o, "type") && !params_type_matches(json_object_get(o, "type"), v)) {
+			json_decref(v);
+			json_decref(outputs);
+			snprintf(what, sizeof what, "workflow output '%s' does not match its declared type", id);
+			w->cb(w->arg, CWLD_EXIT_FAILED, NULL, what);
+			wf_free(w);
+			return;
+		}
 		json_object_set_new(outputs, id, v);
 	}
 	w->cb(w->arg, 0, outputs, NULL);
