@@ -8,6 +8,7 @@
 #
 # usage: scripts/test.sh
 # env: CWLD_TEST_JOBS (default nproc), CWLD_SKIP_ASAN=1, CWLD_SKIP_CONFORMANCE=1,
+#      CWLD_SKIP_FUZZ=1, CWLD_FUZZ_SECONDS (per target, default 15),
 #      CWLD_BUDGET (seconds for the whole script, default 5100 = 85 min: CI
 #      allows 90), CWLD_CONFORMANCE_TIMEOUT (conformance run, default 2400;
 #      ctest phases stop early enough to leave it that much of the budget),
@@ -93,6 +94,36 @@ if [ "${CWLD_SKIP_ASAN:-0}" != 1 ]; then
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 	build_and_test build-asan -DCWLD_SANITIZE=ON
 	unset ASAN_OPTIONS UBSAN_OPTIONS
+fi
+
+# --- fuzz ----------------------------------------------------------------------
+# libFuzzer targets (YAML, loader, expressions) built with clang and run for a
+# short time each, seeded with the unit tests' documents. A crash, leak or
+# timeout fails the suite and leaves the reproducer in build-fuzz/.
+if [ "${CWLD_SKIP_FUZZ:-0}" != 1 ]; then
+	t=$(date +%s)
+	secs=${CWLD_FUZZ_SECONDS:-15}
+	msg "fuzz (libFuzzer, ${secs}s per target)"
+	mkdir -p build-fuzz
+	if CC=clang cmake -S . -B build-fuzz -DCWLD_FUZZ=ON -DCWLD_TESTS=OFF >build-fuzz/configure.log 2>&1 &&
+		cmake --build build-fuzz -j "$jobs" >build-fuzz/build.log 2>&1; then
+		for f in build-fuzz/fuzz_*; do
+			[ -x "$f" ] || continue
+			name=$(basename "$f")
+			mkdir -p "build-fuzz/corpus/$name"
+			if (cd build-fuzz && "./$name" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 \
+				"corpus/$name" "$repo/tests/unit/data" >"$name.log" 2>&1); then
+				echo "fuzz $name: ok, $(grep -Eo '#[0-9]+' "build-fuzz/$name.log" | tail -n 1 | tr -d '#') inputs"
+			else
+				tail -n 30 "build-fuzz/$name.log"
+				failed+=("fuzz $name")
+			fi
+		done
+	else
+		grep -E 'error' build-fuzz/build.log build-fuzz/configure.log | head -n 20
+		failed+=("build build-fuzz")
+	fi
+	phase_done fuzz "$t"
 fi
 
 # --- conformance -------------------------------------------------------------

@@ -25,6 +25,16 @@ check "every step succeeded with exit 0 in a container" test \
 check "provenance rows carry checksums" test \
 	"$(sql "$S/cwld.db" "select count(*) from output_files where checksum like 'sha1\$%'")" -ge "$nsteps"
 
+# An image that is not there and cannot be pulled (no registry): a clear
+# error naming it, exit 1, and the step recorded as failed.
+set +e
+"$CWLD" run --quiet --state-dir "$S" --outdir "$TMP/out3" "$CWLD_SOURCE_DIR/tests/integration/data/missing-image-tool.cwl" >/dev/null 2>"$TMP/missing.err"
+rc=$?
+set -e
+check "missing image exits 1" test "$rc" -eq 1
+check "missing image is named in the error" grep -q "cwld-test/no-such-image:never" "$TMP/missing.err"
+check "missing image run recorded as failed" test "$(sql "$S/cwld.db" "select count(*) from runs where state='failed'")" = 1
+
 # The same run without strace (under the ASan build this checks leaks), in
 # parallel mode 1: the result must not depend on parallelism.
 "$CWLD" run --quiet --parallel 1 --state-dir "$S" --outdir "$TMP/out2" "$EX/wf.cwl" "$EX/job.yml" >"$TMP/out2.json"
