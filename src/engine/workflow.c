@@ -241,6 +241,26 @@ wf_pick_value(json_t *v, const char *pick, const char *what, struct cwld_err *er
 	return v;
 }
 
+/* Does an output read a loop step? A loop step skipped before its first
+ * iteration gives null whatever the declared type (v1.3 conformance
+ * loop_single_variable_no_iteration), as cwltool's checker allows. */
+static int
+wf_from_loop(struct wf_run *w, const json_t *o)
+{
+	const json_t *srcs = json_object_get(o, "outputSource");
+	size_t i;
+
+	for (i = 0; i < json_array_size(srcs); i++) {
+		const char *src = json_string_value(json_array_get(srcs, i));
+		const char *slash = src ? strchr(src, '/') : NULL;
+		struct wf_step *st = slash ? wf_find_step(w, src, (size_t)(slash - src)) : NULL;
+
+		if (st && json_object_get(st->step, "loop"))
+			return 1;
+	}
+	return 0;
+}
+
 /* Reports the workflow's result once nothing is in flight. */
 static void
 wf_maybe_finish(struct wf_run *w)
@@ -277,7 +297,8 @@ wf_maybe_finish(struct wf_run *w)
 			wf_free(w);
 			return;
 		}
-		if (json_object_get(o, "type") && !params_type_matches(json_object_get(o, "type"), v)) {
+		if (json_object_get(o, "type") && !params_type_matches(json_object_get(o, "type"), v) &&
+		    !(json_is_null(v) && wf_from_loop(w, o))) {
 			json_decref(v);
 			json_decref(outputs);
 			snprintf(what, sizeof what, "workflow output '%s' does not match its declared type", id);
