@@ -494,6 +494,18 @@ outputs_collect_param(struct outputs_ctx *c, const json_t *p,
 	    json_object_get(binding, "outputEval") != NULL) {
 		if (files == NULL)
 			files = json_array();
+		/* outputEval may read self[i].checksum: compute it now. */
+		json_array_foreach(files, i, e) {
+			const char *fp = json_string_value(json_object_get(e, "path"));
+			char sum[64];
+
+			if (fp != NULL && outputs_is_file(e) &&
+			    json_object_get(e, "checksum") == NULL) {
+				if (fs_sha1_file(fp, sum, sizeof sum, err) == -1)
+					goto out;
+				json_object_set_new((json_t *)e, "checksum", json_string(sum));
+			}
+		}
 		if ((value = outputs_eval(c, json_object_get(binding,
 		    "outputEval"), files, err)) == NULL)
 			goto out;
