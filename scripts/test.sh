@@ -127,18 +127,14 @@ if [ "${CWLD_SKIP_FUZZ:-0}" != 1 ]; then
 fi
 
 # --- conformance -------------------------------------------------------------
-thresholds=tests/conformance/thresholds
-if [ "${CWLD_SKIP_CONFORMANCE:-0}" = 1 ]; then
-	msg "conformance skipped (CWLD_SKIP_CONFORMANCE=1)"
-elif [ ! -x build/cwl-runner ]; then
-	msg "conformance skipped: build/ has no cwl-runner"
-	failed+=("conformance (no binary)")
-else
+# conformance VERSION BUILD THRESHOLDS: one cwltest run judged by the file's
+# "tag=min_passed" lines (the tags are also the selection; "all" means the
+# whole suite and is a threshold on the total).
+conformance() {
+	local version=$1 cb=$2 thresholds=$3 t line tag passed rc limit out
+	local -A min=()
+	local tags=() whole=0 sel=()
 	t=$(date +%s)
-	# thresholds: "tag=min_passed" lines; the tags are also the selection
-	# ("all" means the whole suite).
-	declare -A min=()
-	tags=() whole=0
 	while IFS= read -r line || [ -n "$line" ]; do
 		line=${line%%#*}
 		line=${line//[[:space:]]/}
@@ -148,27 +144,26 @@ else
 		min[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
 		if [ "${BASH_REMATCH[1]}" = all ]; then whole=1; else tags+=("${BASH_REMATCH[1]}"); fi
 	done <"$thresholds"
-	sel=()
 	if [ "$whole" = 0 ] && [ ${#tags[@]} -gt 0 ]; then
 		sel=(--tags "$(IFS=,; echo "${tags[*]}")")
 	fi
-	out=build/conformance
+	out=$cb/conformance-$version
 	rm -rf "$out"
 	mkdir -p "$out"
-	msg "conformance ${sel[*]:-(all tests)}"
+	msg "conformance $version with $cb ${sel[*]:-(all tests)}"
 	limit=$(left $((t_all + budget - 30)))
 	[ "$limit" -lt "$conf_time" ] || limit=$conf_time
 	timeout --kill-after=30 "$limit" \
-		bash tests/conformance/run.sh --build build -j "$jobs" \
-		--version "${CWLD_CONFORMANCE_VERSION:-v1.2}" \
+		bash tests/conformance/run.sh --build "$cb" -j "$jobs" \
+		--version "$version" \
 		--timeout "${CWLD_CONFORMANCE_TEST_TIMEOUT:-120}" \
 		--junit-xml "$out/junit.xml" --summary "$out/summary.txt" \
 		--badgedir "$out/badges" "${sel[@]}" >"$out/cwltest.log" 2>&1
 	rc=$?
 	case $rc in
 	0|1) ;; # cwltest: 1 means some tests failed; the thresholds judge that
-	124|137) echo "test: conformance run hit its time limit" >&2; failed+=("conformance timeout") ;;
-	*) tail -n 5 "$out/cwltest.log"; failed+=("conformance run error $rc") ;;
+	124|137) echo "test: conformance run hit its time limit" >&2; failed+=("conformance $version $cb timeout") ;;
+	*) tail -n 5 "$out/cwltest.log"; failed+=("conformance $version $cb run error $rc") ;;
 	esac
 	# cwltest's own summary line, then the per-tag table.
 	grep -E 'tests passed|All tests passed|exited|timed out' "$out/cwltest.log" | tail -n 5
@@ -178,11 +173,27 @@ else
 		passed=$(awk -v t="$tag" '$1 == t {print $2}' "$out/summary.txt" 2>/dev/null)
 		passed=${passed:-0}
 		if [ "$passed" -lt "${min[$tag]}" ]; then
-			echo "test: conformance tag '$tag': $passed passed, threshold ${min[$tag]}" >&2
-			failed+=("conformance $tag $passed<${min[$tag]}")
+			echo "test: conformance $version ($cb) tag '$tag': $passed passed, threshold ${min[$tag]}" >&2
+			failed+=("conformance $version $cb $tag $passed<${min[$tag]}")
 		fi
 	done
-	phase_done conformance "$t"
+	phase_done "conformance $version $cb" "$t"
+}
+
+if [ "${CWLD_SKIP_CONFORMANCE:-0}" = 1 ]; then
+	msg "conformance skipped (CWLD_SKIP_CONFORMANCE=1)"
+elif [ ! -x build/cwl-runner ]; then
+	msg "conformance skipped: build/ has no cwl-runner"
+	failed+=("conformance (no binary)")
+else
+	conformance v1.2 build tests/conformance/thresholds
+	conformance v1.3 build tests/conformance/thresholds-v1.3
+	# The same v1.2 suite under AddressSanitizer+UBSan: a crash, a memory
+	# error or a leak in any run makes its test fail and the count drop.
+	if [ "${CWLD_SKIP_ASAN:-0}" != 1 ] && [ -x build-asan/cwl-runner ]; then
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+			conformance v1.2 build-asan tests/conformance/thresholds
+	fi
 fi
 
 # --- summary -----------------------------------------------------------------
