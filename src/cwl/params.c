@@ -423,6 +423,15 @@ params_complete_depth(json_t *obj, const char *base_uri, int with_checksum,
 	    PARAMS_LISTING_NONE;
 	path = params_file_path(obj, base_uri);
 	if (path == NULL) {
+		/* A literal: it must say what it holds (contents, or a
+		 * listing), else it names nothing at all. */
+		if (is_file ? json_object_get(obj, "contents") == NULL :
+		    json_object_get(obj, "listing") == NULL) {
+			bn = json_string_value(json_object_get(obj, "basename"));
+			err_set(err, CWLD_EXIT_USAGE, "%s '%s' has neither location nor %s",
+			    cls, bn ? bn : "", is_file ? "contents" : "listing");
+			goto out;
+		}
 		/* A literal: name parts, and its listing completed. */
 		if ((bn = json_string_value(json_object_get(obj,
 		    "basename"))) != NULL && is_file) {
