@@ -20,6 +20,7 @@ struct sched_opts {
 	const char *default_container; /* image for tools without DockerRequirement when force_docker */
 	int force_docker;
 	int no_container;         /* ignore DockerRequirement (host execution) */
+	const char *cache_dir;    /* work reuse (cache.h) under this dir, or NULL; borrowed */
 };
 
 /* Completion of a process: status 0 with outputs (new reference handed to

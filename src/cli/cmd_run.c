@@ -52,6 +52,7 @@ run_usage(FILE *f)
 	    "  --force-docker          run tools without DockerRequirement in a container too\n"
 	    "  --default-container IMG image for those tools (with --force-docker)\n"
 	    "  --leave-workdir         keep the run's work directories after success\n"
+	    "  --cache-dir DIR         reuse tool results from earlier runs cached in DIR\n"
 	    "  -q, --quiet             only errors on stderr\n"
 	    "  -v, --verbose           more logging (repeat for debug)\n"
 	    "  -h, --help              this text\n"
@@ -128,6 +129,7 @@ cmd_run(int argc, char **argv)
 		{ "force-docker", no_argument, NULL, 'F' },
 		{ "default-container", required_argument, NULL, 'D' },
 		{ "leave-workdir", no_argument, NULL, 'L' },
+		{ "cache-dir", required_argument, NULL, 'C' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -144,7 +146,8 @@ cmd_run(int argc, char **argv)
 	json_t *process = NULL, *job = NULL, *inputs = NULL;
 	char *job_path = NULL;
 	char *state_dir = NULL, *run_dir = NULL, *db = NULL, *run_id = NULL, *outdir = NULL;
-	const char *opt_state = NULL, *opt_outdir = NULL;
+	char *cache_dir = NULL;
+	const char *opt_state = NULL, *opt_outdir = NULL, *opt_cache = NULL;
 	int ch, rc = CWLD_EXIT_USAGE, leave = 0, verbosity = 1;
 	long parallel = sysconf(_SC_NPROCESSORS_ONLN);
 	char *end;
@@ -166,6 +169,7 @@ cmd_run(int argc, char **argv)
 		case 'F': so.force_docker = 1; break;
 		case 'D': so.default_container = optarg; break;
 		case 'L': leave = 1; break;
+		case 'C': opt_cache = optarg; break;
 		case 'q': verbosity = 0; break;
 		case 'v': verbosity++; break;
 		case 'h': run_usage(stdout); return CWLD_EXIT_OK;
@@ -252,6 +256,8 @@ cmd_run(int argc, char **argv)
 	so.run_id = run_id;
 	so.run_dir = run_dir;
 	so.parallel = (int)parallel;
+	cache_dir = opt_cache ? fs_abspath(opt_cache) : NULL;
+	so.cache_dir = cache_dir;
 	if (base == NULL || (s = sched_new(base, st, &so, &err)) == NULL) {
 		fprintf(stderr, "cwld run: %s\n", base ? err.msg : "cannot create event loop");
 		rc = CWLD_EXIT_FAILED;
@@ -326,5 +332,6 @@ out:
 	free(db);
 	free(run_id);
 	free(outdir);
+	free(cache_dir);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cwld/bind.h"
+#include "cwld/cache.h"
 #include "cwld/docker.h"
 #include "cwld/exec_local.h"
 #include "cwld/expr.h"
@@ -54,6 +55,7 @@ struct job {
 	int has_slot;
 	int attempt_done; /* its final state is recorded */
 	int image_required; /* the image comes from a requirement, not a hint */
+	char *cache_key; /* work reuse (--cache-dir) applies: the key, else NULL */
 	struct cwld_err err; /* for callbacks that cannot take one */
 };
 
@@ -92,6 +94,7 @@ job_free(struct job *j)
 	free(j->envv);
 	free(j->emounts);
 	free(j->image);
+	free(j->cache_key);
 	free(j);
 }
 
@@ -943,6 +946,170 @@ job_tool_for_outputs(struct job *j)
 	return t;
 }
 
+/* Work reuse applies unless there is no --cache-dir, WorkReuse's
+ * enableReuse is false, or the tool updates inputs in place (an effect
+ * outside its output directory). Then j->cache_key is set from the
+ * invocation as it is about to run; -1 only when enableReuse cannot be
+ * evaluated. A key that cannot be computed means no reuse, not failure. */
+static int
+job_cache_prepare(struct job *j, struct cwld_err *err)
+{
+	const struct sched_opts *o = sched_opts(j->s);
+	const json_t *wr = sched_find_req(j->tool, j->reqs, j->hints, "WorkReuse", NULL);
+	const json_t *rt = j->runtime;
+	struct cache_job cj;
+	struct cwld_err kerr = { 0 };
+	json_t *v, *extra;
+	char key[CACHE_KEY_LEN + 1];
+	int rc;
+
+	if (o->cache_dir == NULL || j->inplace)
+		return 0;
+	if (wr && json_object_get(wr, "enableReuse")) {
+		v = expr_eval_value(j->ex, json_object_get(wr, "enableReuse"), j->inputs, NULL,
+		    j->runtime, err);
+		if (v == NULL)
+			return -1;
+		rc = json_is_false(v);
+		json_decref(v);
+		if (rc)
+			return 0;
+	}
+	memset(&cj, 0, sizeof cj);
+	cj.outdir = j->outdir;
+	cj.tmpdir = j->tmpdir;
+	cj.jobdir = j->dir;
+	cj.rundir = o->run_dir;
+	cj.run_id = o->run_id;
+	extra = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}",
+	    "successCodes", json_object_get(j->tool, "successCodes"),
+	    "cores", json_object_get(rt, "cores"), "ram", json_object_get(rt, "ram"),
+	    "outdirSize", json_object_get(rt, "outdirSize"),
+	    "tmpdirSize", json_object_get(rt, "tmpdirSize"));
+	/* a fixed dockerOutputDirectory is where the tool sees its files */
+	json_object_set_new(extra, "rt_outdir", json_string(strcmp(j->rt_outdir, j->outdir) == 0 ?
+	    "" : j->rt_outdir));
+	cj.argv = j->argv;
+	cj.envv = j->envv;
+	/* The docker module has no image inspection yet: the name stands for
+	 * the image (a re-tagged image is not noticed). */
+	cj.image = j->image;
+	cj.stdin_path = j->stdin_path;
+	/* A stream name the tool does not give is random: it is taken from
+	 * the cached run on a hit. */
+	cj.stdout_name = json_object_get(j->tool, "stdout") || j->stdout_name == NULL ?
+	    j->stdout_name : "\x01generated\x01";
+	cj.stderr_name = json_object_get(j->tool, "stderr") || j->stderr_name == NULL ?
+	    j->stderr_name : "\x01generated\x01";
+	cj.inputs = j->inputs;
+	cj.tool_outputs = json_object_get(j->tool, "outputs");
+	cj.extra = extra;
+	cj.workdir = j->outdir;
+	cj.mounts = j->mounts;
+	if (cache_key(&cj, key, &kerr) < 0)
+		log_warnx("run %s: step '%s': not reusing work: %s", o->run_id, job_label(j), kerr.msg);
+	else
+		j->cache_key = xstrdup(key);
+	json_decref(extra);
+	return 0;
+}
+
+/* Stores a successful invocation's output directory under its key. A
+ * failure to store is logged: the run itself succeeded. Blocking copies,
+ * like the output collection before it. */
+static void
+job_cache_save(struct job *j, int exit_code, const json_t *outputs)
+{
+	const struct sched_opts *o = sched_opts(j->s);
+	struct cwld_err err = { 0 };
+	json_t *rec;
+
+	rec = json_pack("{s:s, s:i, s:s?, s:s?, s:s, s:s, s:s, s:s, s:O}",
+	    "key", j->cache_key, "exit_code", exit_code,
+	    "stdout", j->stdout_name, "stderr", j->stderr_name,
+	    "outdir", j->outdir, "rt_outdir", j->rt_outdir,
+	    "run_id", o->run_id, "step", job_label(j), "outputs", outputs);
+	if (rec == NULL || cache_save(o->cache_dir, j->cache_key, j->outdir, rec, &err) < 0)
+		log_warnx("run %s: step '%s': cannot store in cache: %s", o->run_id, job_label(j),
+		    rec ? err.msg : "cannot build record");
+	else
+		log_debug("run %s: step '%s': stored in cache %s", o->run_id, job_label(j),
+		    j->cache_key);
+	json_decref(rec);
+}
+
+/* Collects the outputs of an invocation that succeeded with exit_code (run
+ * or reused) and ends the job; a run, not a reuse, is then cached. */
+static void
+job_collect(struct job *j, int exit_code, int reused)
+{
+	struct cwld_err err = { 0 };
+	json_t *tool2, *outputs;
+
+	json_object_set_new(j->runtime, "exitCode", json_integer(exit_code));
+	tool2 = job_tool_for_outputs(j);
+	outputs = outputs_collect(tool2, j->inputs, j->runtime, j->outdir, j->ex, &err);
+	json_decref(tool2);
+	if (outputs == NULL) {
+		job_fail(j, err.code ? err.code : CWLD_EXIT_FAILED, "%s", err.msg);
+		return;
+	}
+	if (j->cache_key && !reused)
+		job_cache_save(j, exit_code, outputs);
+	params_walk_files(outputs, job_record_file, j);
+	job_finish(j, 0, outputs, NULL);
+	json_decref(outputs);
+}
+
+/* On a hit the cached output directory replaces the staged one and the
+ * outputs are collected as after a run. 1 when the job was ended that way
+ * (j is gone), 0 on a miss. */
+static int
+job_cache_reuse(struct job *j)
+{
+	const struct sched_opts *o = sched_opts(j->s);
+	struct store *st = sched_store(j->s);
+	struct cwld_err err = { 0 };
+	json_t *rec = NULL;
+	const json_t *code;
+	char msg[128];
+	int rc, exit_code;
+
+	rc = cache_lookup(o->cache_dir, j->cache_key, &rec, &err);
+	if (rc <= 0) {
+		if (rc < 0)
+			log_warnx("run %s: step '%s': ignoring cache entry: %s", o->run_id,
+			    job_label(j), err.msg);
+		return 0;
+	}
+	code = json_object_get(rec, "exit_code");
+	exit_code = json_is_integer(code) ? (int)json_integer_value(code) : 0;
+	if (cache_restore(o->cache_dir, j->cache_key, rec, j->outdir, j->rt_outdir, &err) < 0) {
+		json_decref(rec);
+		job_fail(j, CWLD_EXIT_FAILED, "cannot reuse cache entry %s: %s", j->cache_key,
+		    err.msg);
+		return 1;
+	}
+	if (!json_object_get(j->tool, "stdout") && json_is_string(json_object_get(rec, "stdout"))) {
+		free(j->stdout_name);
+		j->stdout_name = xstrdup(json_string_value(json_object_get(rec, "stdout")));
+	}
+	if (!json_object_get(j->tool, "stderr") && json_is_string(json_object_get(rec, "stderr"))) {
+		free(j->stderr_name);
+		j->stderr_name = xstrdup(json_string_value(json_object_get(rec, "stderr")));
+	}
+	json_decref(rec);
+	snprintf(msg, sizeof msg, "reused from cache %s", j->cache_key);
+	if (store_attempt_started(st, j->attempt_row, NULL, j->image, j->argv, &err) < 0)
+		log_warnx("run %s: step '%s': %s", o->run_id, job_label(j), err.msg);
+	j->attempt_done = 1;
+	if (store_attempt_finished(st, j->attempt_row, STORE_SUCCESS, exit_code, msg, &err) < 0)
+		log_warnx("run %s: step '%s': %s", o->run_id, job_label(j), err.msg);
+	log_info("run %s: step '%s' %s", o->run_id, job_label(j), msg);
+	job_collect(j, exit_code, 1);
+	return 1;
+}
+
 static void
 job_exec_done(void *arg, const struct exec_result *res)
 {
@@ -950,7 +1117,6 @@ job_exec_done(void *arg, const struct exec_result *res)
 	struct cwld_err err = { 0 };
 	const json_t *ok = json_object_get(j->tool, "successCodes");
 	const char *state;
-	json_t *tool2 = NULL, *outputs = NULL;
 	char tail[600];
 	int success;
 
@@ -982,17 +1148,7 @@ job_exec_done(void *arg, const struct exec_result *res)
 			    res->exit_code, j->stderr_path, tail[0] ? ":\n" : "", tail);
 		return;
 	}
-	json_object_set_new(j->runtime, "exitCode", json_integer(res->exit_code));
-	tool2 = job_tool_for_outputs(j);
-	outputs = outputs_collect(tool2, j->inputs, j->runtime, j->outdir, j->ex, &err);
-	json_decref(tool2);
-	if (outputs == NULL) {
-		job_fail(j, err.code ? err.code : CWLD_EXIT_FAILED, "%s", err.msg);
-		return;
-	}
-	params_walk_files(outputs, job_record_file, j);
-	job_finish(j, 0, outputs, NULL);
-	json_decref(outputs);
+	job_collect(j, res->exit_code, 0);
 }
 
 /* Files an ExpressionTool returns get what a tool's outputs get; File and
@@ -1249,6 +1405,12 @@ job_launch(void *arg)
 	inlist = json_array();
 	params_walk_files(j->inputs, job_list_input, inlist);
 	json_object_set_new(j->runtime, "cwld:inputs", inlist);
+
+	/* Work reuse: the same invocation completed before. */
+	if (job_cache_prepare(j, &err) < 0)
+		goto fail;
+	if (j->cache_key && job_cache_reuse(j))
+		return;
 
 	memset(&spec, 0, sizeof spec);
 	spec.run_id = o->run_id;
