@@ -54,6 +54,7 @@ struct job {
 	int64_t step_row, attempt_row;
 	int has_slot;
 	int attempt_done; /* its final state is recorded */
+	json_t *input_files; /* provenance: [{location, checksum}] of the inputs */
 	int image_required; /* the image comes from a requirement, not a hint */
 	char *cache_key; /* work reuse (--cache-dir) applies: the key, else NULL */
 	struct cwld_err err; /* for callbacks that cannot take one */
@@ -71,6 +72,7 @@ job_free(struct job *j)
 	json_decref(j->reqs);
 	json_decref(j->hints);
 	json_decref(j->runtime);
+	json_decref(j->input_files);
 	json_decref(j->argv);
 	json_decref(j->mounts);
 	json_decref(j->rewrites);
@@ -897,8 +899,7 @@ job_record_file(json_t *obj, void *arg)
 	if (loc == NULL || sched_store(j->s) == NULL)
 		return 0;
 	/* Provenance: every input file this invocation was given. */
-	from = json_object_get(j->runtime, "cwld:inputs") ?
-	    json_incref(json_object_get(j->runtime, "cwld:inputs")) : json_array();
+	from = j->input_files ? json_incref(j->input_files) : json_array();
 	if (store_output_file_add(sched_store(j->s), j->attempt_row, loc,
 	    json_string_value(json_object_get(obj, "checksum")),
 	    json_integer_value(json_object_get(obj, "size")), j->image, from, &err) < 0)
@@ -1404,7 +1405,7 @@ job_launch(void *arg)
 	/* Provenance: the input files of this invocation. */
 	inlist = json_array();
 	params_walk_files(j->inputs, job_list_input, inlist);
-	json_object_set_new(j->runtime, "cwld:inputs", inlist);
+	j->input_files = inlist; /* not in runtime: expressions must not see it */
 
 	/* Work reuse: the same invocation completed before. */
 	if (job_cache_prepare(j, &err) < 0)
