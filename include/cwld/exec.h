@@ -35,6 +35,7 @@ struct exec_result {
 	int started;          /* 0: never started (see msg) */
 	int exit_code;        /* valid when started */
 	int timed_out;
+	int unreachable;      /* the executor itself (Docker engine) could not be reached */
 	char container_id[72];
 	char msg[512];        /* why it could not start / failed, "" otherwise */
 };

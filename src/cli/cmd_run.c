@@ -288,8 +288,8 @@ cmd_run(int argc, char **argv)
 		    sched_cancelled(s) ? "cancelled" : "failed", res.msg ? res.msg : "");
 		store_run_set_state(st, run_id, sched_cancelled(s) ? STORE_CANCELLED : STORE_FAILED,
 		    NULL, &err);
-		rc = res.status == CWLD_EXIT_USAGE || res.status == CWLD_EXIT_UNSUPPORTED ?
-		    res.status : CWLD_EXIT_FAILED;
+		rc = res.status == CWLD_EXIT_USAGE || res.status == CWLD_EXIT_UNSUPPORTED ||
+		    res.status == CWLD_EXIT_UNREACHABLE ? res.status : CWLD_EXIT_FAILED;
 		goto out;
 	}
 	outdir = opt_outdir ? xstrdup(opt_outdir) : fs_abspath(".");

@@ -1122,7 +1122,7 @@ job_exec_done(void *arg, const struct exec_result *res)
 	int success;
 
 	if (!res->started) {
-		job_fail(j, CWLD_EXIT_FAILED, "%s", res->msg);
+		job_fail(j, res->unreachable ? CWLD_EXIT_UNREACHABLE : CWLD_EXIT_FAILED, "%s", res->msg);
 		return;
 	}
 	success = ok ? job_code_in(ok, res->exit_code) : res->exit_code == 0;

@@ -1050,9 +1050,11 @@ docker_pinged_cb(void *arg, const struct http_response *res)
 			if (docker_run_inspect(r) == -1)
 				docker_run_fail(r, "cannot inspect image '%s'",
 				    r->image);
-		} else
+		} else {
+			r->res.unreachable = 1;
 			docker_run_fail(r, "docker engine unreachable at '%s': %s",
 			    d->host.spec, m);
+		}
 	}
 }
 

@@ -35,6 +35,14 @@ check "missing image exits 1" test "$rc" -eq 1
 check "missing image is named in the error" grep -q "cwld-test/no-such-image:never" "$TMP/missing.err"
 check "missing image run recorded as failed" test "$(sql "$S/cwld.db" "select count(*) from runs where state='failed'")" = 1
 
+# An engine that cannot be reached: exit 3 and a message naming where.
+set +e
+DOCKER_HOST=unix://$TMP/no-engine.sock "$CWLD" run --quiet --state-dir "$S" --outdir "$TMP/out4" "$EX/wf.cwl" "$EX/job.yml" >/dev/null 2>"$TMP/unreach.err"
+rc=$?
+set -e
+check "unreachable engine exits 3" test "$rc" -eq 3
+check "unreachable engine is named" grep -q "docker engine unreachable at 'unix://$TMP/no-engine.sock'" "$TMP/unreach.err"
+
 # The same run without strace (under the ASan build this checks leaks), in
 # parallel mode 1: the result must not depend on parallelism.
 "$CWLD" run --quiet --parallel 1 --state-dir "$S" --outdir "$TMP/out2" "$EX/wf.cwl" "$EX/job.yml" >"$TMP/out2.json"
