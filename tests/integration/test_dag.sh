@@ -140,6 +140,15 @@ EOF
 	fi
 done
 echo "workflows: $ok checked, $rejected rejected by the loader"
+
+# 6. The example, spelled out: one task per step and its fan-out/fan-in.
+"$CWLD" dag -o "$tmp/example.py" "$CWLD_SOURCE_DIR/examples/wordcount/wf.cwl" ||
+	fail "cwld dag on the example failed"
+python3 -m py_compile "$tmp/example.py" || fail "the example's DAG does not compile"
+python3 "$check" "$tmp/example.py" --dag-id wf --tasks 4 \
+	--task-ids split,count_first,count_second,merge \
+	--edges 'split>count_first,split>count_second,count_first>merge,count_second>merge' ||
+	fail "the example's DAG does not have its tasks and edges"
 [ $ok -ge 10 ] || fail "fewer than 10 workflows checked"
 
 if [ $fails != 0 ]; then
