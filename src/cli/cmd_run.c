@@ -286,8 +286,10 @@ cmd_run(int argc, char **argv)
 	if (res.status != 0) {
 		fprintf(stderr, "cwld run: run %s %s: %s\n", run_id,
 		    sched_cancelled(s) ? "cancelled" : "failed", res.msg ? res.msg : "");
-		store_run_set_state(st, run_id, sched_cancelled(s) ? STORE_CANCELLED : STORE_FAILED,
-		    NULL, &err);
+		/* The reason stays with the run, not only on this terminal. */
+		if (store_run_set_state(st, run_id, sched_cancelled(s) ? STORE_CANCELLED : STORE_FAILED,
+		    NULL, &err) < 0 || store_run_set_error(st, run_id, res.msg ? res.msg : "failed", &err) < 0)
+			log_warnx("run %s: %s", run_id, err.msg);
 		rc = res.status == CWLD_EXIT_USAGE || res.status == CWLD_EXIT_UNSUPPORTED ||
 		    res.status == CWLD_EXIT_UNREACHABLE ? res.status : CWLD_EXIT_FAILED;
 		goto out;

@@ -760,39 +760,26 @@ out:
 	return rc;
 }
 
-/* stdout/stderr names: evaluated, or random when an output has that type
- * and the tool names no file. */
+/* stdout/stderr file names, evaluated. Outputs of type stdout/stderr were
+ * turned into Files globbing a name the loader put in the tool (load.c). */
 static int
 job_stream_name(struct job *j, const char *field, char **out, struct cwld_err *err)
 {
 	const json_t *v = json_object_get(j->tool, field);
-	const json_t *outs = json_object_get(j->tool, "outputs");
 	json_t *r;
-	size_t i;
 
-	if (v) {
-		r = expr_eval_value(j->ex, v, j->inputs, NULL, j->runtime, err);
-		if (r == NULL)
-			return -1;
-		if (!json_is_string(r) || strchr(json_string_value(r), '/') ||
-		    json_string_length(r) == 0) {
-			json_decref(r);
-			return err_set(err, CWLD_EXIT_USAGE, "%s must be a plain file name", field);
-		}
-		*out = xstrdup(json_string_value(r));
-		json_decref(r);
+	if (v == NULL)
 		return 0;
+	r = expr_eval_value(j->ex, v, j->inputs, NULL, j->runtime, err);
+	if (r == NULL)
+		return -1;
+	if (!json_is_string(r) || strchr(json_string_value(r), '/') ||
+	    json_string_length(r) == 0) {
+		json_decref(r);
+		return err_set(err, CWLD_EXIT_USAGE, "%s must be a plain file name", field);
 	}
-	for (i = 0; i < json_array_size(outs); i++) {
-		const char *t = json_string_value(json_object_get(json_array_get(outs, i), "type"));
-		if (t && strcmp(t, field) == 0) {
-			char rnd[16];
-			unsigned long x = (unsigned long)random();
-			snprintf(rnd, sizeof rnd, "%08lx", x & 0xffffffffUL);
-			*out = xasprintf("%s.%s", field, rnd);
-			return 0;
-		}
-	}
+	*out = xstrdup(json_string_value(r));
+	json_decref(r);
 	return 0;
 }
 
@@ -921,32 +908,6 @@ job_list_input(json_t *obj, void *arg)
 	return 0;
 }
 
-/* A copy of the tool whose stdout/stderr-typed outputs are Files globbing
- * the captured stream. */
-static json_t *
-job_tool_for_outputs(struct job *j)
-{
-	json_t *t = json_deep_copy(j->tool);
-	json_t *outs = json_object_get(t, "outputs");
-	size_t i;
-
-	for (i = 0; i < json_array_size(outs); i++) {
-		json_t *o = json_array_get(outs, i);
-		const char *ty = json_string_value(json_object_get(o, "type"));
-		const char *name = NULL;
-
-		if (ty && strcmp(ty, "stdout") == 0)
-			name = j->stdout_name;
-		else if (ty && strcmp(ty, "stderr") == 0)
-			name = j->stderr_name;
-		else
-			continue;
-		json_object_set_new(o, "type", json_string("File"));
-		json_object_set_new(o, "outputBinding", json_pack("{s:s}", "glob", name ? name : ""));
-	}
-	return t;
-}
-
 /* Work reuse applies unless there is no --cache-dir, WorkReuse's
  * enableReuse is false, or the tool updates inputs in place (an effect
  * outside its output directory). Then j->cache_key is set from the
@@ -998,10 +959,8 @@ job_cache_prepare(struct job *j, struct cwld_err *err)
 	cj.stdin_path = j->stdin_path;
 	/* A stream name the tool does not give is random: it is taken from
 	 * the cached run on a hit. */
-	cj.stdout_name = json_object_get(j->tool, "stdout") || j->stdout_name == NULL ?
-	    j->stdout_name : "\x01generated\x01";
-	cj.stderr_name = json_object_get(j->tool, "stderr") || j->stderr_name == NULL ?
-	    j->stderr_name : "\x01generated\x01";
+	cj.stdout_name = j->stdout_name; /* the loader's names are stable per tool */
+	cj.stderr_name = j->stderr_name;
 	cj.inputs = j->inputs;
 	cj.tool_outputs = json_object_get(j->tool, "outputs");
 	cj.extra = extra;
@@ -1045,12 +1004,10 @@ static void
 job_collect(struct job *j, int exit_code, int reused)
 {
 	struct cwld_err err = { 0 };
-	json_t *tool2, *outputs;
+	json_t *outputs;
 
 	json_object_set_new(j->runtime, "exitCode", json_integer(exit_code));
-	tool2 = job_tool_for_outputs(j);
-	outputs = outputs_collect(tool2, j->inputs, j->runtime, j->outdir, j->ex, &err);
-	json_decref(tool2);
+	outputs = outputs_collect(j->tool, j->inputs, j->runtime, j->outdir, j->ex, &err);
 	if (outputs == NULL) {
 		job_fail(j, err.code ? err.code : CWLD_EXIT_FAILED, "%s", err.msg);
 		return;

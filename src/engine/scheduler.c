@@ -238,6 +238,27 @@ sched_process_start(struct sched *s, const json_t *process, const json_t *inputs
 	    name, cls);
 }
 
+/* Whether key appears anywhere in v: a context for secondaryFiles
+ * patterns is made only for processes that have some. */
+static int
+sched_mentions(const json_t *v, const char *key)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if (sched_mentions(x, key))
+				return 1;
+	} else if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, x)
+			if (strcmp(k, key) == 0 || sched_mentions(x, key))
+				return 1;
+	}
+	return 0;
+}
+
 json_t *
 sched_fill_inputs(const json_t *process, const json_t *reqs, const json_t *hints,
     const json_t *job, const char *base_uri, int from_step, struct cwld_err *err)
@@ -252,8 +273,9 @@ sched_fill_inputs(const json_t *process, const json_t *reqs, const json_t *hints
 
 	/* secondaryFiles patterns are the process's expressions: evaluate them
 	 * with the process's own JavaScript setting, not the caller's. */
-	ex = expr_ctx_new(js != NULL, json_object_get(js, "expressionLib"), err);
-	if (ex == NULL)
+	ex = NULL;
+	if (sched_mentions(json_object_get(process, "inputs"), "secondaryFiles") &&
+	    (ex = expr_ctx_new(js != NULL, json_object_get(js, "expressionLib"), err)) == NULL)
 		return NULL;
 	o.ex = ex;
 	/* Between steps only the secondary files a File carries count (as the

@@ -19,6 +19,7 @@ set -e
 check "failing tool exits 1" test "$rc" -eq 1
 check "failure names the step and exit code" grep -q "step 'main': command exited with code 3" "$TMP/fail.err"
 check "failure shows the tool's stderr" grep -q "something broke" "$TMP/fail.err"
+check "failed run keeps its reason in the store" grep -q "exited with code 3" <<<"$(sql "$S/cwld.db" "select error from runs where state='failed'")"
 check "failed attempt has exit code 3" test "$(sql "$S/cwld.db" "select a.exit_code from attempts a join steps s on s.id=a.step_id join runs r on r.id=s.run_id where r.state='failed'")" = 3
 
 out=$("$CWLD" run --quiet --parallel 2 --state-dir "$S" --outdir "$TMP/o3" "$D/diamond-wf.cwl" <(echo 'text: diamond'))
