@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -205,13 +206,24 @@ store_pragma(struct store *st, const char *sql, const char *want,
 {
 	sqlite3_stmt *stmt = NULL;
 	const char *got;
-	int rc, ret = -1;
+	int rc, ret = -1, waited = 0;
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
 		store_fail(st, err, "%s", sql);
 		goto out;
 	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	/* Switching a new file to WAL takes an exclusive lock that the busy
+	 * handler does not wait for: when several processes open the same new
+	 * file at once, retry for the busy timeout. Only at open, never in
+	 * the event loop. */
+	while ((rc = sqlite3_step(stmt)) == SQLITE_BUSY && waited < STORE_BUSY_MS) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		sqlite3_reset(stmt);
+		nanosleep(&ts, NULL);
+		waited += 10;
+	}
+	for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
 		got = (const char *)sqlite3_column_text(stmt, 0);
 		if (want != NULL && (got == NULL || strcasecmp(got, want) != 0)) {
 			err_set(err, CWLD_EXIT_FAILED, "store %s: %s: got '%s', want '%s'",
