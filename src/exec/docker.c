@@ -30,45 +30,23 @@
 #include <jansson.h>
 
 #include "cwld/docker.h"
+#include "docker_int.h"
 #include "cwld/http.h"
 #include "cwld/log.h"
 #include "cwld/xmalloc.h"
 
-#define DOCKER_DEFAULT_HOST "unix:///var/run/docker.sock"
 #define DOCKER_API_MAX_MAJOR 1
 #define DOCKER_API_MAX_MINOR 41
 #define DOCKER_API_MIN_MINOR 30      /* wait?condition=next-exit */
 #define DOCKER_MAX_STARTING 4        /* runs in create/start at once */
-#define DOCKER_SHORT_MS (60L * 1000)
-#define DOCKER_PING_MS (10L * 1000)
+
 #define DOCKER_PULL_MS (30L * 60 * 1000)
 #define DOCKER_LOGS_MS (30L * 60 * 1000)
 #define DOCKER_PULL_MAX_BODY (64u * 1024 * 1024)
 #define DOCKER_STDIN_TARGET "/.cwld-stdin"
 
-/* Where the engine listens. */
-struct docker_host {
-	char *spec;       /* as given, for messages */
-	char *unix_path;  /* NULL for TCP */
-	char *base_url;   /* "http://localhost" or "http://host:port" */
-};
-
-struct docker_run;
-TAILQ_HEAD(docker_runs, docker_run);
-
-struct docker {
-	struct event_base *base;
-	struct docker_host host;
-	struct http *http;
-	char *api;                   /* "/v1.41" once negotiated */
-	int pinging;
-	int starting;                /* runs holding a create/start slot */
-	struct docker_runs runs;     /* every run not yet finished */
-	struct docker_runs ping_q;   /* waiting for the version */
-	struct docker_runs slot_q;   /* waiting for a create/start slot */
-};
-
-enum docker_q { DOCKER_Q_NONE, DOCKER_Q_PING, DOCKER_Q_SLOT };
+/* struct docker and the shared helpers are in docker_int.h. */
+enum docker_q { DOCKER_Q_NONE, DOCKER_Q_SLOT };
 
 struct docker_run {
 	TAILQ_ENTRY(docker_run) entry;
@@ -83,6 +61,7 @@ struct docker_run {
 	exec_done_cb cb;
 	void *arg;
 	struct exec_result res;
+	struct docker_waiter ready;  /* until the API version is known */
 	char id[72];
 	struct http_xfer *op;        /* the current short call */
 	struct http_xfer *wait;      /* the long wait, until it returns */
@@ -110,7 +89,7 @@ static void docker_run_logs(struct docker_run *r);
 
 /* ---- hosts, URLs, messages ---------------------------------------------- */
 
-static void
+void
 docker_host_release(struct docker_host *dh)
 {
 	free(dh->spec);
@@ -119,7 +98,7 @@ docker_host_release(struct docker_host *dh)
 	memset(dh, 0, sizeof *dh);
 }
 
-static int
+int
 docker_host_parse(struct docker_host *dh, const char *host, struct cwld_err *err)
 {
 	const char *h = host;
@@ -150,7 +129,7 @@ docker_host_parse(struct docker_host *dh, const char *host, struct cwld_err *err
 
 /* Percent-encodes what may not stand in a URL path segment; keeps the '/',
  * ':' and '@' of image references. New string. */
-static char *
+char *
 docker_escape_path(const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -173,7 +152,7 @@ docker_escape_path(const char *s)
 }
 
 /* Query-string encoding. New string (ours, not curl's). */
-static char *
+char *
 docker_escape_query(const char *s)
 {
 	char *c = curl_easy_escape(NULL, s, 0);
@@ -187,7 +166,7 @@ docker_escape_query(const char *s)
 }
 
 /* The engine's "message" from an error response, else what is known. */
-static void
+void
 docker_engine_msg(const struct http_response *res, char *buf, size_t size)
 {
 	json_t *j;
@@ -385,7 +364,7 @@ fail:
 
 /* ---- requests ------------------------------------------------------------ */
 
-static struct http_xfer *
+struct http_xfer *
 docker_req(struct docker *d, const char *method, const char *path,
     const json_t *body, long timeout_ms, http_cb cb, void *arg,
     struct cwld_err *err)
@@ -475,9 +454,8 @@ docker_run_finish(struct docker_run *r)
 	struct docker *d = r->d;
 
 	docker_slot_release(r);
-	if (r->q == DOCKER_Q_PING)
-		TAILQ_REMOVE(&d->ping_q, r, qentry);
-	else if (r->q == DOCKER_Q_SLOT)
+	docker_waiter_cancel(d, &r->ready);
+	if (r->q == DOCKER_Q_SLOT)
 		TAILQ_REMOVE(&d->slot_q, r, qentry);
 	r->q = DOCKER_Q_NONE;
 	http_cancel(r->op);
@@ -1026,7 +1004,7 @@ docker_pinged_cb(void *arg, const struct http_response *res)
 {
 	struct docker *d = arg;
 	struct cwld_err e = { 0, "" };
-	struct docker_run *r;
+	struct docker_waiter *w;
 	char *version = NULL, m[400];
 	int ok = 0;
 
@@ -1043,18 +1021,54 @@ docker_pinged_cb(void *arg, const struct http_response *res)
 		docker_engine_msg(res, m, sizeof m);
 	}
 	free(version);
-	while ((r = TAILQ_FIRST(&d->ping_q)) != NULL) {
-		TAILQ_REMOVE(&d->ping_q, r, qentry);
-		r->q = DOCKER_Q_NONE;
-		if (ok) {
-			if (docker_run_inspect(r) == -1)
-				docker_run_fail(r, "cannot inspect image '%s'",
-				    r->image);
-		} else {
-			r->res.unreachable = 1;
-			docker_run_fail(r, "docker engine unreachable at '%s': %s",
-			    d->host.spec, m);
-		}
+	while ((w = TAILQ_FIRST(&d->waiters)) != NULL) {
+		TAILQ_REMOVE(&d->waiters, w, entry);
+		w->queued = 0;
+		w->cb(w->arg, ok ? NULL : m);
+	}
+}
+
+int
+docker_when_ready(struct docker *d, struct docker_waiter *w,
+    struct cwld_err *err)
+{
+	struct cwld_err e = { 0, "" };
+
+	if (d->api != NULL)
+		return 1;
+	if (!d->pinging) {
+		/* the first caller (or the first after a failed ping) asks */
+		if (docker_req(d, "GET", "/_ping", NULL, DOCKER_PING_MS,
+		    docker_pinged_cb, d, &e) == NULL)
+			return err_set(err, CWLD_EXIT_UNREACHABLE, "%s", e.msg);
+		d->pinging = 1;
+	}
+	w->queued = 1;
+	TAILQ_INSERT_TAIL(&d->waiters, w, entry);
+	return 0;
+}
+
+void
+docker_waiter_cancel(struct docker *d, struct docker_waiter *w)
+{
+	if (w->queued) {
+		TAILQ_REMOVE(&d->waiters, w, entry);
+		w->queued = 0;
+	}
+}
+
+/* The engine's version is known (or it could not be reached). */
+static void
+docker_run_ready(void *arg, const char *errmsg)
+{
+	struct docker_run *r = arg;
+
+	if (errmsg != NULL) {
+		r->res.unreachable = 1;
+		docker_run_fail(r, "docker engine unreachable at '%s': %s",
+		    r->d->host.spec, errmsg);
+	} else if (docker_run_inspect(r) == -1) {
+		docker_run_fail(r, "cannot inspect image '%s'", r->image);
 	}
 }
 
@@ -1068,8 +1082,9 @@ docker_new(struct event_base *base, const char *host, struct cwld_err *err)
 	d = xcalloc(1, sizeof *d);
 	d->base = base;
 	TAILQ_INIT(&d->runs);
-	TAILQ_INIT(&d->ping_q);
+	TAILQ_INIT(&d->waiters);
 	TAILQ_INIT(&d->slot_q);
+	TAILQ_INIT(&d->images);
 	if (docker_host_parse(&d->host, host, err) == -1) {
 		free(d);
 		return NULL;
@@ -1088,8 +1103,7 @@ docker_run(struct docker *d, const struct exec_spec *spec, exec_done_cb cb,
     void *arg, struct cwld_err *err)
 {
 	struct docker_run *r = NULL;
-	struct cwld_err e = { 0, "" };
-	int ret = -1;
+	int ret = -1, rc;
 
 	if (spec->image == NULL || *spec->image == '\0')
 		return err_set(err, CWLD_EXIT_FAILED, "docker: no image given");
@@ -1125,20 +1139,13 @@ docker_run(struct docker *d, const struct exec_spec *spec, exec_done_cb cb,
 		    r->err_path, strerror(errno));
 		goto out;
 	}
-	if (d->api == NULL && !d->pinging) {
-		/* the first run (or the first after a failed ping) asks */
-		if (docker_req(d, "GET", "/_ping", NULL, DOCKER_PING_MS,
-		    docker_pinged_cb, d, &e) == NULL) {
-			err_set(err, CWLD_EXIT_UNREACHABLE, "%s", e.msg);
-			goto out;
-		}
-		d->pinging = 1;
-	}
+	r->ready.cb = docker_run_ready;
+	r->ready.arg = r;
+	rc = docker_when_ready(d, &r->ready, err);
+	if (rc == -1)
+		goto out;
 	TAILQ_INSERT_TAIL(&d->runs, r, entry);
-	if (d->api == NULL) {
-		r->q = DOCKER_Q_PING;
-		TAILQ_INSERT_TAIL(&d->ping_q, r, qentry);
-	} else if (docker_run_inspect(r) == -1) {
+	if (rc == 1 && docker_run_inspect(r) == -1) {
 		/* never a callback from inside docker_run */
 		TAILQ_REMOVE(&d->runs, r, entry);
 		err_set(err, CWLD_EXIT_FAILED, "%s", r->res.msg);
