@@ -3,6 +3,7 @@
 #ifndef CWLD_HTTP_H
 #define CWLD_HTTP_H
 #include <stddef.h>
+#include <sys/types.h>
 #include <event2/event.h>
 #include "cwld/err.h"
 
@@ -45,6 +46,11 @@ typedef int (*http_data_cb)(void *arg, const char *data, size_t len);
  * http_request() (requests are started from the loop later) but must not
  * call http_cancel() or http_free(). */
 typedef void (*http_headers_cb)(void *arg, long status, const char *headers);
+/* Supplies a request body piece by piece (an upload streamed from a file):
+ * copies at most size bytes to buf and returns how many, 0 at the end, or
+ * -1 to abort the transfer (it then completes with status 0). Called from
+ * the loop, inside curl; the same rules as http_headers_cb. */
+typedef long (*http_read_cb)(void *arg, char *buf, size_t size);
 
 struct http_req {
 	const char *method;         /* NULL: GET */
@@ -59,7 +65,11 @@ struct http_req {
 	size_t max_body;            /* 0: 16 MiB */
 	http_data_cb on_data;       /* optional */
 	http_headers_cb on_headers; /* optional */
-	void *data_arg;             /* for on_data and on_headers */
+	void *data_arg;             /* for on_data, on_headers and read_body */
+	http_read_cb read_body;     /* optional, instead of body */
+	long long body_size;        /* with read_body: the total, -1 unknown
+	                             * (then sent chunked) */
+	int follow_redirects;       /* follow up to 10 Location: redirects */
 };
 
 /* Like http_request() with every option; returns a handle usable with
@@ -69,6 +79,22 @@ struct http_xfer *http_request_ex(struct http *h, const struct http_req *req,
 /* Aborts one transfer whose callback has not run yet; cb is never called.
  * Not from inside that transfer's own callbacks. */
 void http_cancel(struct http_xfer *x);
+
+/* A raw connection (CURLOPT_CONNECT_ONLY) to the server of url, for
+ * protocols that take the connection over (Docker's attach). cb is called
+ * once from the loop: with conn and error NULL when connected, or with conn
+ * NULL and curl's message (the handle is then gone). A connected handle is
+ * used with http_conn_* and closed with http_cancel(). */
+typedef void (*http_conn_cb)(void *arg, struct http_xfer *conn, const char *error);
+struct http_xfer *http_connect(struct http *h, const char *url, long timeout_ms,
+    http_conn_cb cb, void *arg, struct cwld_err *err);
+/* The socket to wait on (libevent) before http_conn_send/recv; -1 if none. */
+int http_conn_fd(struct http_xfer *conn);
+#define HTTP_AGAIN (-2)
+/* Bytes moved (>0), HTTP_AGAIN when the socket is not ready, -1 on error;
+ * recv returns 0 at the peer's end of stream. */
+ssize_t http_conn_send(struct http_xfer *conn, const void *buf, size_t len);
+ssize_t http_conn_recv(struct http_xfer *conn, void *buf, size_t len);
 
 /* The value of header name (case-insensitive) in a raw header block such as
  * http_response.headers, trimmed, as a new string; NULL when absent. */

@@ -2,17 +2,15 @@
  * the http module on the event loop (the unix socket or TCP from
  * DOCKER_HOST); the API version is negotiated once with /_ping. One run is a
  * chain of callbacks: inspect image (pull if missing) -> create -> wait
- * (registered before start) -> start -> wait returns -> logs demultiplexed
- * into the stdout/stderr files -> delete -> the caller's callback. Creates
- * and starts are bounded; the rest queue. Staging files and deciding mounts
- * is left to the job module.
- *
- * stdin: without attach (a later step), a stdin file is bind-mounted read-only
- * at DOCKER_STDIN_TARGET and the command wrapped as
- *   /bin/sh -c 'exec "$@" < "$0"' DOCKER_STDIN_TARGET argv...
- * so such images need /bin/sh; the image's ENTRYPOINT, if any, then receives
- * that wrapper as its arguments. */
+ * (registered before start) and attach (a hijacked connection, also before
+ * start, so no output is missed) -> start -> stdin fed and stdout/stderr
+ * demultiplexed into their files as they come -> the wait returns and the
+ * stream ends -> delete -> the caller's callback. The engine keeps no log
+ * copy (log driver "none"): the files are the only record. Creates and
+ * starts are bounded; the rest queue. Staging files and deciding mounts is
+ * left to the job module. */
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <ctype.h>
@@ -41,9 +39,9 @@
 #define DOCKER_MAX_STARTING 4        /* runs in create/start at once */
 
 #define DOCKER_PULL_MS (30L * 60 * 1000)
-#define DOCKER_LOGS_MS (30L * 60 * 1000)
+#define DOCKER_ATTACH_BUF (64u * 1024)
+#define DOCKER_ATTACH_MAX_HDR (16u * 1024)
 #define DOCKER_PULL_MAX_BODY (64u * 1024 * 1024)
-#define DOCKER_STDIN_TARGET "/.cwld-stdin"
 
 /* struct docker and the shared helpers are in docker_int.h. */
 enum docker_q { DOCKER_Q_NONE, DOCKER_Q_SLOT };
@@ -58,6 +56,7 @@ struct docker_run {
 	int timelimit_s;
 	char *out_path, *err_path;
 	int out_fd, err_fd;
+	int in_fd;                   /* stdin file, -1 when none or all sent */
 	exec_done_cb cb;
 	void *arg;
 	struct exec_result res;
@@ -71,9 +70,21 @@ struct docker_run {
 	int holds_slot;
 	int canceled;
 	int start_done;              /* start answered 2xx */
+	int wait_ready;              /* the engine registered the wait */
 	int wait_done;
 	int removed;
-	/* log demultiplexing */
+	/* the attached stream */
+	struct http_xfer *att;       /* hijacked connection */
+	struct event *att_rev, *att_wev;
+	char *att_req;               /* request still to send */
+	size_t att_req_len, att_req_off;
+	char *att_hdr;               /* response head until the blank line */
+	size_t att_hdr_len;
+	int att_ready;               /* the engine answered 101/200 */
+	int att_done;                /* end of stream (or given up) */
+	char *in_buf;                /* stdin chunk being sent */
+	size_t in_len, in_off;
+	/* stream demultiplexing */
 	unsigned char hdr[8];
 	size_t hdr_len;
 	uint32_t frame_left;
@@ -85,7 +96,8 @@ static int docker_run_inspect(struct docker_run *r);
 static void docker_run_create(struct docker_run *r);
 static void docker_run_remove(struct docker_run *r);
 static void docker_run_finish(struct docker_run *r);
-static void docker_run_logs(struct docker_run *r);
+static void docker_run_collected(struct docker_run *r);
+static void docker_attach_close(struct docker_run *r);
 
 /* ---- hosts, URLs, messages ---------------------------------------------- */
 
@@ -277,12 +289,6 @@ docker_create_body(const struct exec_spec *spec, struct cwld_err *err)
 
 	body = json_object();
 	cmd = json_array();
-	if (spec->stdin_path != NULL) {
-		json_array_append_new(cmd, json_string("/bin/sh"));
-		json_array_append_new(cmd, json_string("-c"));
-		json_array_append_new(cmd, json_string("exec \"$@\" < \"$0\""));
-		json_array_append_new(cmd, json_string(DOCKER_STDIN_TARGET));
-	}
 	for (a = spec->argv; *a != NULL; a++)
 		json_array_append_new(cmd, json_string(*a));
 	json_object_set_new(body, "Image", json_string(spec->image));
@@ -300,10 +306,12 @@ docker_create_body(const struct exec_spec *spec, struct cwld_err *err)
 	    (unsigned long)getgid());
 	json_object_set_new(body, "User", json_string(user));
 	json_object_set_new(body, "Tty", json_false());
-	json_object_set_new(body, "OpenStdin", json_false());
-	json_object_set_new(body, "AttachStdin", json_false());
-	json_object_set_new(body, "AttachStdout", json_false());
-	json_object_set_new(body, "AttachStderr", json_false());
+	/* stdin stays open until the attached stream half-closes, once */
+	json_object_set_new(body, "OpenStdin", json_boolean(spec->stdin_path != NULL));
+	json_object_set_new(body, "StdinOnce", json_boolean(spec->stdin_path != NULL));
+	json_object_set_new(body, "AttachStdin", json_boolean(spec->stdin_path != NULL));
+	json_object_set_new(body, "AttachStdout", json_true());
+	json_object_set_new(body, "AttachStderr", json_true());
 	attempt = xasprintf("%d", spec->attempt);
 	labels = json_pack("{s:s, s:s, s:s}",
 	    "cwld.run", spec->run_id != NULL ? spec->run_id : "",
@@ -325,18 +333,10 @@ docker_create_body(const struct exec_spec *spec, struct cwld_err *err)
 		free(src);
 		src = NULL;
 	}
-	if (spec->stdin_path != NULL) {
-		src = docker_abs(spec->stdin_path, err);
-		if (src == NULL) {
-			json_decref(mounts);
-			json_decref(hc);
-			goto fail;
-		}
-		docker_add_mount(mounts, src, DOCKER_STDIN_TARGET, 1);
-		free(src);
-		src = NULL;
-	}
 	json_object_set_new(hc, "Mounts", mounts);
+	/* the attached stream writes the files: no second copy in the engine */
+	json_object_set_new(hc, "LogConfig", json_pack("{s:s, s:{}}", "Type",
+	    "none", "Config"));
 	if (!spec->network)
 		json_object_set_new(hc, "NetworkMode", json_string("none"));
 	if (spec->memory_mb > 0) {
@@ -468,6 +468,7 @@ docker_run_finish(struct docker_run *r)
 	if (r->canceled && r->res.msg[0] == '\0')
 		snprintf(r->res.msg, sizeof r->res.msg, "canceled");
 	TAILQ_REMOVE(&d->runs, r, entry);
+	docker_attach_close(r);
 	if (r->out_fd != -1)
 		close(r->out_fd);
 	if (r->err_fd != -1)
@@ -555,12 +556,11 @@ docker_write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Demultiplexes the framed log stream (8-byte header: stream type, three
- * zero bytes, big-endian length) into the files as it arrives. */
+/* Demultiplexes the framed stream (8-byte header: stream type, three zero
+ * bytes, big-endian length) into the files as it arrives. */
 static int
-docker_logs_data(void *arg, const char *data, size_t len)
+docker_demux(struct docker_run *r, const char *data, size_t len)
 {
-	struct docker_run *r = arg;
 	size_t n;
 	int fd;
 
@@ -599,51 +599,268 @@ docker_logs_data(void *arg, const char *data, size_t len)
 	return 0;
 }
 
-static void
-docker_logs_cb(void *arg, const struct http_response *res)
-{
-	struct docker_run *r = arg;
-	char m[256];
+/* ---- the attached stream ----------------------------------------------- */
 
-	r->op = NULL;
-	if (r->write_errno != 0) {
-		if (r->res.msg[0] == '\0')
-			snprintf(r->res.msg, sizeof r->res.msg,
-			    "cannot write '%s': %s", r->write_path,
-			    strerror(r->write_errno));
-	} else if (res->status != 200) {
-		docker_engine_msg(res, m, sizeof m);
-		if (r->res.msg[0] == '\0')
-			snprintf(r->res.msg, sizeof r->res.msg,
-			    "cannot read the output of container %.12s: %s",
-			    r->id, m);
+/* Every output byte is in the files (or the stream failed): the run may be
+ * removed once the wait has returned too. */
+static void
+docker_attach_end(struct docker_run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+docker_attach_end(struct docker_run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt != NULL && r->res.msg[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(r->res.msg, sizeof r->res.msg, fmt, ap);
+		va_end(ap);
 	}
-	docker_run_remove(r);
+	docker_attach_close(r);
+	r->att_done = 1;
+	if (r->att_ready) {
+		docker_run_collected(r);
+	} else if (!r->start_done && r->op == NULL) {
+		/* never started and never will: the wait would never return */
+		http_cancel(r->wait);
+		r->wait = NULL;
+		docker_run_fail(r, "cannot attach to container %.12s", r->id);
+	}
 }
 
 static void
-docker_run_logs(struct docker_run *r)
+docker_attach_close(struct docker_run *r)
+{
+	if (r->att_rev != NULL)
+		event_free(r->att_rev);
+	if (r->att_wev != NULL)
+		event_free(r->att_wev);
+	r->att_rev = r->att_wev = NULL;
+	http_cancel(r->att);
+	r->att = NULL;
+	if (r->in_fd != -1)
+		close(r->in_fd);
+	r->in_fd = -1;
+	free(r->att_req);
+	free(r->att_hdr);
+	free(r->in_buf);
+	r->att_req = r->att_hdr = r->in_buf = NULL;
+}
+
+static void docker_maybe_start(struct docker_run *r);
+
+/* The response head: "HTTP/1.1 101 UPGRADED" (or 200) then the raw stream.
+ * Returns bytes of stream data after the head in buf, -1 when the engine
+ * refused (the run is failed), -2 while the head is incomplete. */
+static ssize_t
+docker_attach_head(struct docker_run *r, const char *buf, size_t n)
+{
+	const char *end, *body;
+	char m[256], *p;
+	long status;
+	json_t *j;
+	size_t used;
+
+	if (r->att_hdr_len + n > DOCKER_ATTACH_MAX_HDR) {
+		docker_attach_end(r, "cannot attach to container %.12s: "
+		    "answer too long", r->id);
+		return -1;
+	}
+	r->att_hdr = xreallocarray(r->att_hdr, r->att_hdr_len + n + 1, 1);
+	memcpy(r->att_hdr + r->att_hdr_len, buf, n);
+	r->att_hdr_len += n;
+	r->att_hdr[r->att_hdr_len] = '\0';
+	end = strstr(r->att_hdr, "\r\n\r\n");
+	if (end == NULL)
+		return -2;
+	body = end + 4;
+	used = (size_t)(body - r->att_hdr);
+	status = strncmp(r->att_hdr, "HTTP/1.", 7) == 0 ?
+	    strtol(r->att_hdr + 9, NULL, 10) : 0;
+	if (status != 101 && status != 200) {
+		j = json_loads(body, 0, NULL);
+		snprintf(m, sizeof m, "%s", json_string_value(json_object_get(j,
+		    "message")) != NULL ? json_string_value(json_object_get(j,
+		    "message")) : "unexpected answer");
+		json_decref(j);
+		p = strchr(r->att_hdr, '\r');
+		if (p != NULL)
+			*p = '\0';
+		docker_attach_end(r, "cannot attach to container %.12s: %s (%.40s)",
+		    r->id, m, r->att_hdr);
+		return -1;
+	}
+	r->att_ready = 1;
+	/* what followed the head in this read is stream data */
+	return (ssize_t)(r->att_hdr_len - used);
+}
+
+static void
+docker_attach_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct docker_run *r = arg;
+	char buf[DOCKER_ATTACH_BUF];
+	ssize_t n, data;
+	int rounds;
+
+	(void)fd;
+	(void)what;
+	/* a few reads per wakeup keep one busy stream from starving others */
+	for (rounds = 0; rounds < 16 && r->att != NULL; rounds++) {
+		n = http_conn_recv(r->att, buf, sizeof buf);
+		if (n == HTTP_AGAIN)
+			return;
+		if (n <= 0) {
+			if (!r->att_ready)
+				docker_attach_end(r, "cannot attach to container "
+				    "%.12s: the engine closed the connection", r->id);
+			else
+				docker_attach_end(r, n == 0 ? NULL :
+				    "output of container %.12s cut short: connection "
+				    "error", r->id);
+			return;
+		}
+		data = n;
+		if (!r->att_ready) {
+			data = docker_attach_head(r, buf, (size_t)n);
+			if (data == -1 || data == -2)
+				return;
+			/* docker_attach_head keeps the head only */
+			free(r->att_hdr);
+			r->att_hdr = NULL;
+			if (r->in_fd != -1 && r->att_req == NULL)
+				event_add(r->att_wev, NULL);
+			docker_maybe_start(r);
+			if (r->att == NULL)
+				return;
+		}
+		if (data > 0 && docker_demux(r, buf + (n - data), (size_t)data) == -1) {
+			docker_attach_end(r, "cannot write '%s': %s", r->write_path,
+			    strerror(r->write_errno));
+			return;
+		}
+	}
+}
+
+/* Sends what is pending: the request, then (once the container may read)
+ * stdin in chunks, then half-closes so the tool sees end of input. */
+static void
+docker_attach_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct docker_run *r = arg;
+	ssize_t n;
+
+	(void)what;
+	for (;;) {
+		if (r->att_req != NULL) {
+			n = http_conn_send(r->att, r->att_req + r->att_req_off,
+			    r->att_req_len - r->att_req_off);
+			if (n == HTTP_AGAIN)
+				goto again;
+			if (n < 0)
+				goto fail;
+			r->att_req_off += (size_t)n;
+			if (r->att_req_off < r->att_req_len)
+				continue;
+			free(r->att_req);
+			r->att_req = NULL;
+			continue;
+		}
+		/* stdin only once the engine has taken the connection over:
+		 * bytes sent before its answer would be lost in its buffer */
+		if (r->in_fd == -1 || !r->att_ready)
+			return;
+		if (r->in_off == r->in_len) {
+			do
+				n = read(r->in_fd, r->in_buf, DOCKER_ATTACH_BUF);
+			while (n == -1 && errno == EINTR);
+			if (n < 0) {
+				docker_attach_end(r, "cannot read stdin for container "
+				    "%.12s: %s", r->id, strerror(errno));
+				return;
+			}
+			if (n == 0) {
+				close(r->in_fd);
+				r->in_fd = -1;
+				if (shutdown(fd, SHUT_WR) == -1)
+					log_warnx("container %.12s: cannot close stdin: %s",
+					    r->id, strerror(errno));
+				return;
+			}
+			r->in_len = (size_t)n;
+			r->in_off = 0;
+		}
+		n = http_conn_send(r->att, r->in_buf + r->in_off,
+		    r->in_len - r->in_off);
+		if (n == HTTP_AGAIN)
+			goto again;
+		if (n < 0)
+			goto fail;
+		r->in_off += (size_t)n;
+	}
+again:
+	event_add(r->att_wev, NULL);
+	return;
+fail:
+	docker_attach_end(r, "cannot write to container %.12s: connection error",
+	    r->id);
+}
+
+static void
+docker_attach_connected(void *arg, struct http_xfer *conn, const char *error)
+{
+	struct docker_run *r = arg;
+	int fd;
+
+	if (conn == NULL) {
+		r->att = NULL;
+		docker_attach_end(r, "cannot attach to container %.12s: %s", r->id,
+		    error != NULL ? error : "no connection");
+		return;
+	}
+	fd = http_conn_fd(conn);
+	r->att_rev = fd == -1 ? NULL : event_new(r->d->base, fd,
+	    EV_READ | EV_PERSIST, docker_attach_read_cb, r);
+	r->att_wev = fd == -1 ? NULL : event_new(r->d->base, fd, EV_WRITE,
+	    docker_attach_write_cb, r);
+	if (r->att_rev == NULL || r->att_wev == NULL) {
+		docker_attach_end(r, "cannot attach to container %.12s: no socket",
+		    r->id);
+		return;
+	}
+	event_add(r->att_rev, NULL);
+	docker_attach_write_cb(fd, EV_WRITE, r);
+}
+
+/* Opens the hijacked attach connection (stdin only when there is a file to
+ * feed). Failures end up in docker_attach_end. */
+static void
+docker_attach_open(struct docker_run *r)
 {
 	struct cwld_err e = { 0, "" };
-	struct http_req req;
-	char *url;
 
-	url = xasprintf("%s%s/containers/%s/logs?stdout=1&stderr=1",
-	    r->d->host.base_url, r->d->api, r->id);
-	memset(&req, 0, sizeof req);
-	req.url = url;
-	req.timeout_ms = DOCKER_LOGS_MS;
-	req.on_data = docker_logs_data;
-	req.data_arg = r;
-	r->op = http_request_ex(r->d->http, &req, docker_logs_cb, r, &e);
-	free(url);
-	if (r->op == NULL) {
-		if (r->res.msg[0] == '\0')
-			snprintf(r->res.msg, sizeof r->res.msg,
-			    "cannot read the output of container %.12s: %.400s",
-			    r->id, e.msg);
+	r->att_req = xasprintf("POST %s/containers/%s/attach?stream=1&stdout=1"
+	    "&stderr=1%s HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n"
+	    "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n", r->d->api, r->id,
+	    r->in_fd != -1 ? "&stdin=1" : "");
+	r->att_req_len = strlen(r->att_req);
+	if (r->in_fd != -1)
+		r->in_buf = xmalloc(DOCKER_ATTACH_BUF);
+	r->att = http_connect(r->d->http, r->d->host.base_url, DOCKER_SHORT_MS,
+	    docker_attach_connected, r, &e);
+	if (r->att == NULL)
+		docker_attach_end(r, "cannot attach to container %.12s: %s", r->id,
+		    e.msg);
+}
+
+/* The container has ended and its stream is drained: remove it. */
+static void
+docker_run_collected(struct docker_run *r)
+{
+	if (r->wait_done && r->att_done && r->start_done && r->op == NULL &&
+	    !r->removed)
 		docker_run_remove(r);
-	}
 }
 
 static void
@@ -716,12 +933,14 @@ docker_wait_cb(void *arg, const struct http_response *res)
 		evtimer_del(r->limit);
 	if (!r->start_done) {
 		/* start still in flight or failed: its callback decides */
-		if (r->op == NULL)
+		if (r->op == NULL) {
+			docker_attach_close(r);
 			docker_run_fail(r, "container %.12s ended before it "
 			    "started", r->id);
+		}
 		return;
 	}
-	docker_run_logs(r);
+	docker_run_collected(r);
 }
 
 static void
@@ -739,13 +958,14 @@ docker_started_cb(void *arg, const struct http_response *res)
 		/* the wait may never return for a container that never ran */
 		http_cancel(r->wait);
 		r->wait = NULL;
+		docker_attach_close(r);
 		docker_run_fail(r, "cannot start container: %s", m);
 		return;
 	}
 	r->start_done = 1;
 	r->res.started = 1;
 	if (r->wait_done) {
-		docker_run_logs(r);
+		docker_run_collected(r);
 		return;
 	}
 	if (r->canceled) {
@@ -760,8 +980,8 @@ docker_started_cb(void *arg, const struct http_response *res)
 	}
 }
 
-/* Sends start once the wait is registered (see docker_wait_headers), from
- * the loop rather than inside curl's header callback. */
+/* Sends start once both the wait and the attach are registered, from the
+ * loop rather than inside curl's header callback. */
 static void
 docker_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -770,12 +990,15 @@ docker_kick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (r->wait == NULL || r->wait_done || r->op != NULL)
+	if (r->wait == NULL || r->wait_done || r->op != NULL || r->start_done)
 		return; /* docker_wait_cb has taken over */
+	if (!r->wait_ready || !r->att_ready)
+		return;
 	if (r->canceled) {
 		/* never started: the wait would never return */
 		http_cancel(r->wait);
 		r->wait = NULL;
+		docker_attach_close(r);
 		docker_run_fail(r, "canceled");
 		return;
 	}
@@ -784,9 +1007,17 @@ docker_kick_cb(evutil_socket_t fd, short what, void *arg)
 	    docker_started_cb) == -1) {
 		http_cancel(r->wait);
 		r->wait = NULL;
+		docker_attach_close(r);
 		docker_run_fail(r, "cannot start container");
 	}
 	free(path);
+}
+
+static void
+docker_maybe_start(struct docker_run *r)
+{
+	if (r->kick != NULL && r->wait_ready && r->att_ready)
+		event_active(r->kick, EV_TIMEOUT, 0);
 }
 
 /* The wait's headers arrived: the engine has registered it (it flushes them
@@ -800,7 +1031,8 @@ docker_wait_headers(void *arg, long status, const char *headers)
 	(void)headers;
 	if (status != 200)
 		return; /* docker_wait_cb reports it */
-	event_active(r->kick, EV_TIMEOUT, 0);
+	r->wait_ready = 1;
+	docker_maybe_start(r);
 }
 
 static void
@@ -848,8 +1080,11 @@ docker_created_cb(void *arg, const struct http_response *res)
 	req.data_arg = r;
 	r->wait = http_request_ex(r->d->http, &req, docker_wait_cb, r, &e);
 	free(url);
-	if (r->wait == NULL)
+	if (r->wait == NULL) {
 		docker_run_fail(r, "cannot wait for container: %s", e.msg);
+		return;
+	}
+	docker_attach_open(r);
 }
 
 static void
@@ -1117,7 +1352,7 @@ docker_run(struct docker *d, const struct exec_spec *spec, exec_done_cb cb,
 	r->d = d;
 	r->cb = cb;
 	r->arg = arg;
-	r->out_fd = r->err_fd = -1;
+	r->out_fd = r->err_fd = r->in_fd = -1;
 	r->timelimit_s = spec->timelimit_s;
 	r->image = xstrdup(spec->image);
 	r->out_path = xstrdup(spec->stdout_path);
@@ -1139,6 +1374,14 @@ docker_run(struct docker *d, const struct exec_spec *spec, exec_done_cb cb,
 		    r->err_path, strerror(errno));
 		goto out;
 	}
+	if (spec->stdin_path != NULL) {
+		r->in_fd = open(spec->stdin_path, O_RDONLY | O_CLOEXEC);
+		if (r->in_fd == -1) {
+			err_set(err, CWLD_EXIT_FAILED, "cannot open stdin '%s': %s",
+			    spec->stdin_path, strerror(errno));
+			goto out;
+		}
+	}
 	r->ready.cb = docker_run_ready;
 	r->ready.arg = r;
 	rc = docker_when_ready(d, &r->ready, err);
@@ -1155,6 +1398,8 @@ docker_run(struct docker *d, const struct exec_spec *spec, exec_done_cb cb,
 	ret = 0;
 out:
 	if (r != NULL) {
+		if (r->in_fd != -1)
+			close(r->in_fd);
 		if (r->out_fd != -1)
 			close(r->out_fd);
 		if (r->err_fd != -1)
@@ -1335,6 +1580,9 @@ docker_free(struct docker *d)
 			    docker_easy_remove(&d->host, api, r->id, &e) == -1)
 				log_warnx("%s", e.msg);
 		}
+		/* the connection itself went with the http client */
+		r->att = NULL;
+		docker_attach_close(r);
 		if (r->out_fd != -1)
 			close(r->out_fd);
 		if (r->err_fd != -1)

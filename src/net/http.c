@@ -30,6 +30,8 @@ struct http_xfer {
 	size_t len, cap, max;
 	int too_large;
 	int data_aborted;
+	int read_aborted;
+	http_read_cb read_body;
 	char *rhdrs;             /* raw response headers of the last block */
 	size_t rhlen, rhcap;
 	int headers_done;
@@ -38,6 +40,8 @@ struct http_xfer {
 	void *data_arg;
 	http_cb cb;
 	void *arg;
+	http_conn_cb conn_cb;    /* a raw connection (http_connect) */
+	int connected;           /* ... that is established: stays in the multi */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -168,7 +172,10 @@ http_kick_cb(evutil_socket_t fd, short what, void *arg)
 			    curl_multi_strerror(mc), "" };
 
 			TAILQ_REMOVE(&h->active, x, entry);
-			x->cb(x->arg, &res);
+			if (x->conn_cb != NULL)
+				x->conn_cb(x->arg, NULL, res.error);
+			else
+				x->cb(x->arg, &res);
 			http_xfer_free(x);
 			continue;
 		}
@@ -192,6 +199,13 @@ http_check_info(struct http *h)
 		rc = msg->data.result;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
 		x = (struct http_xfer *)(void *)priv;
+		if (x->conn_cb != NULL && rc == CURLE_OK) {
+			/* removing a CONNECT_ONLY handle from the multi would
+			 * close its connection: it stays until http_cancel */
+			x->connected = 1;
+			x->conn_cb(x->arg, x, NULL);
+			continue;
+		}
 		curl_multi_remove_handle(h->multi, x->easy);
 		x->added = 0;
 		TAILQ_REMOVE(&h->active, x, entry);
@@ -204,6 +218,8 @@ http_check_info(struct http *h)
 			res.error = "response body too large";
 		else if (x->data_aborted)
 			res.error = "transfer aborted by the receiver";
+		else if (x->read_aborted)
+			res.error = "transfer aborted by the sender";
 		else if (rc != CURLE_OK)
 			res.error = x->errbuf[0] != '\0' ? x->errbuf :
 			    curl_easy_strerror(rc);
@@ -215,7 +231,10 @@ http_check_info(struct http *h)
 			/* curl's error buffer may end with a newline */
 			x->errbuf[strcspn(x->errbuf, "\n")] = '\0';
 		}
-		x->cb(x->arg, &res);
+		if (x->conn_cb != NULL)
+			x->conn_cb(x->arg, NULL, res.error);
+		else
+			x->cb(x->arg, &res);
 		http_xfer_free(x);
 	}
 }
@@ -293,6 +312,21 @@ http_header_fn(char *data, size_t size, size_t nitems, void *userp)
 		}
 	}
 	return n;
+}
+
+/* CURLOPT_READFUNCTION: the request body from the caller's read_body. */
+static size_t
+http_read_fn(char *buf, size_t size, size_t nitems, void *userp)
+{
+	struct http_xfer *x = userp;
+	long n;
+
+	n = x->read_body(x->data_arg, buf, size * nitems);
+	if (n < 0 || (size_t)n > size * nitems) {
+		x->read_aborted = 1;
+		return CURL_READFUNC_ABORT;
+	}
+	return (size_t)n;
 }
 
 static void
@@ -412,8 +446,22 @@ http_request_ex(struct http *h, const struct http_req *req, http_cb cb,
 		curl_easy_setopt(x->easy, CURLOPT_USERPWD, req->userpwd);
 	if (req->aws_sigv4 != NULL)
 		curl_easy_setopt(x->easy, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+	if (req->follow_redirects) {
+		curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_MAXREDIRS, 10L);
+	}
 
-	if (req->body != NULL || strcmp(method, "POST") == 0 ||
+	if (req->read_body != NULL) {
+		x->read_body = req->read_body;
+		curl_easy_setopt(x->easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_READFUNCTION, http_read_fn);
+		curl_easy_setopt(x->easy, CURLOPT_READDATA, x);
+		/* -1: curl sends it chunked */
+		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)(req->body_size >= 0 ? req->body_size : -1));
+		if (strcmp(method, "POST") != 0)
+			curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, method);
+	} else if (req->body != NULL || strcmp(method, "POST") == 0 ||
 	    strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0) {
 		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)(req->body != NULL ? req->body_len : 0));
@@ -433,7 +481,8 @@ http_request_ex(struct http *h, const struct http_req *req, http_cb cb,
 		line = xasprintf("Content-Type: %s", req->content_type);
 		x->hdrs = curl_slist_append(x->hdrs, line);
 		free(line);
-	} else if (req->body != NULL || strcmp(method, "POST") == 0) {
+	} else if (req->body != NULL || req->read_body != NULL ||
+	    strcmp(method, "POST") == 0) {
 		/* not curl's application/x-www-form-urlencoded */
 		x->hdrs = curl_slist_append(x->hdrs, "Content-Type:");
 	}
@@ -482,6 +531,80 @@ http_cancel(struct http_xfer *x)
 		TAILQ_REMOVE(&h->pending, x, entry);
 	}
 	http_xfer_free(x);
+}
+
+struct http_xfer *
+http_connect(struct http *h, const char *url, long timeout_ms, http_conn_cb cb,
+    void *arg, struct cwld_err *err)
+{
+	struct http_xfer *x;
+
+	if (url == NULL || cb == NULL) {
+		err_set(err, CWLD_EXIT_FAILED, "http: no url or callback");
+		return NULL;
+	}
+	x = xcalloc(1, sizeof *x);
+	x->h = h;
+	x->conn_cb = cb;
+	x->arg = arg;
+	x->easy = curl_easy_init();
+	if (x->easy == NULL) {
+		free(x);
+		err_set(err, CWLD_EXIT_FAILED, "http: curl_easy_init failed");
+		return NULL;
+	}
+	curl_easy_setopt(x->easy, CURLOPT_URL, url);
+	curl_easy_setopt(x->easy, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, (char *)x);
+	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+	if (h->unix_socket != NULL)
+		curl_easy_setopt(x->easy, CURLOPT_UNIX_SOCKET_PATH,
+		    h->unix_socket);
+	if (timeout_ms > 0)
+		curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	TAILQ_INSERT_TAIL(&h->pending, x, entry);
+	event_active(h->kick, EV_TIMEOUT, 0);
+	return x;
+}
+
+int
+http_conn_fd(struct http_xfer *conn)
+{
+	curl_socket_t s = CURL_SOCKET_BAD;
+
+	if (conn == NULL || !conn->connected ||
+	    curl_easy_getinfo(conn->easy, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK)
+		return -1;
+	return (int)s;
+}
+
+ssize_t
+http_conn_send(struct http_xfer *conn, const void *buf, size_t len)
+{
+	size_t n = 0;
+	CURLcode rc;
+
+	rc = curl_easy_send(conn->easy, buf, len, &n);
+	if (rc == CURLE_AGAIN)
+		return HTTP_AGAIN;
+	if (rc != CURLE_OK)
+		return -1;
+	return (ssize_t)n;
+}
+
+ssize_t
+http_conn_recv(struct http_xfer *conn, void *buf, size_t len)
+{
+	size_t n = 0;
+	CURLcode rc;
+
+	rc = curl_easy_recv(conn->easy, buf, len, &n);
+	if (rc == CURLE_AGAIN)
+		return HTTP_AGAIN;
+	if (rc != CURLE_OK)
+		return -1;
+	return (ssize_t)n;
 }
 
 char *

@@ -146,6 +146,84 @@ test_http_post_json_error(void **state)
 	test_http_got_free(&g);
 }
 
+struct upload {
+	const char *text;
+	size_t off, piece;
+	int calls;
+	int abort_at; /* abort on this call (0: never) */
+};
+
+static long
+test_http_read(void *arg, char *buf, size_t size)
+{
+	struct upload *u = arg;
+	size_t n = strlen(u->text) - u->off;
+
+	if (++u->calls == u->abort_at)
+		return -1;
+	if (n > u->piece)
+		n = u->piece;
+	if (n > size)
+		n = size;
+	memcpy(buf, u->text + u->off, n);
+	u->off += n;
+	return (long)n;
+}
+
+/* A body streamed from read_body in small pieces, with a known size and
+ * chunked, arrives whole: the engine parses it and names the image it asks
+ * for. An abort from read_body ends the transfer with status 0. */
+static void
+test_http_streamed_body(void **state)
+{
+	const char *body = "{\"Image\":\"cwld-test/no-such-image:never\","
+	    "\"Cmd\":[\"true\"]}";
+	struct event_base *base;
+	struct http_req req;
+	struct upload u;
+	struct http *h;
+	struct got g;
+	int mode;
+
+	(void)state;
+	if (access(SOCK, W_OK) != 0)
+		skip();
+	base = event_base_new();
+	h = http_new(base, SOCK, NULL);
+	assert_non_null(h);
+	for (mode = 0; mode < 3; mode++) {
+		memset(&g, 0, sizeof g);
+		memset(&u, 0, sizeof u);
+		u.text = body;
+		u.piece = 5;
+		u.abort_at = mode == 2 ? 3 : 0;
+		memset(&req, 0, sizeof req);
+		req.method = "POST";
+		req.url = "http://localhost/v1.41/containers/create";
+		req.content_type = "application/json";
+		req.timeout_ms = 5000;
+		req.read_body = test_http_read;
+		req.body_size = mode == 1 ? -1 : (long long)strlen(body);
+		req.data_arg = &u;
+		assert_non_null(http_request_ex(h, &req, test_http_cb, &g, NULL));
+		event_base_dispatch(base);
+		assert_int_equal(g.calls, 1);
+		if (mode == 2) {
+			assert_int_equal(g.status, 0);
+			assert_string_equal(g.error, "transfer aborted by the sender");
+		} else {
+			assert_int_equal(g.status, 404);
+			assert_non_null(strstr(g.body,
+			    "cwld-test/no-such-image:never"));
+			assert_int_equal(u.off, strlen(body));
+			assert_true(u.calls > 3);
+		}
+		test_http_got_free(&g);
+	}
+	http_free(h);
+	event_base_free(base);
+}
+
 static void
 test_http_many_and_chained(void **state)
 {
@@ -368,6 +446,7 @@ main(void)
 		cmocka_unit_test(test_http_ping),
 		cmocka_unit_test(test_http_not_found),
 		cmocka_unit_test(test_http_post_json_error),
+		cmocka_unit_test(test_http_streamed_body),
 		cmocka_unit_test(test_http_many_and_chained),
 		cmocka_unit_test(test_http_stream_and_cap),
 		cmocka_unit_test(test_http_cancel_and_free),
