@@ -15,16 +15,17 @@ struct docker *docker_new(struct event_base *base, const char *host, struct cwld
  * shutdown, not from inside a callback), no callbacks. */
 void docker_free(struct docker *d);
 
-/* Runs spec->image with spec (labels cwld.run, cwld.step, cwld.attempt; the
+/* Runs spec->image with spec (labels cwld.run, cwld.step, cwld.attempt,
+ * cwld.pid, cwld.host; the
  * caller's uid:gid; network none unless spec->network; mounts via
  * HostConfig.Mounts; stdout/stderr written to spec->stdout_path/stderr_path;
  * the container removed after). A missing image is pulled; if that fails
  * the result has started=0 and msg "image 'x' not found locally and could
  * not be pulled: ...". 0 and cb once, or -1 with err and no callback.
- * The stdout/stderr files are opened (truncated) before it returns; the
- * logs are demultiplexed into them after the container exits. A
- * stdin_path is mounted read-only and the command wrapped in
- * /bin/sh -c 'exec "$@" < "$0"' (the image needs /bin/sh). Engine errors
+ * The stdout/stderr (and stdin) files are opened before it returns (the
+ * outputs truncated); the container is attached before it starts, stdin
+ * fed from its file and closed at its end, stdout/stderr written to their
+ * files as they come; the engine keeps no log copy. Engine errors
  * come back in res->msg with the engine's message; started=0 when the
  * container never ran (including a failed start, e.g. a missing program);
  * a time limit stops the container (stop?t=1) and sets timed_out. At most
@@ -36,9 +37,14 @@ int docker_run(struct docker *d, const struct exec_spec *spec,
  * started yet). */
 void docker_cancel_all(struct docker *d);
 
-/* Blocking helpers for the CLI and tests outside the event loop: removes all
- * containers labelled cwld.run=run_id (NULL: any cwld container); returns
- * how many, or -1 with err. */
-int docker_gc_sync(const char *host, const char *run_id, struct cwld_err *err);
+/* Blocking helper for `cwld gc`, outside the event loop: removes the
+ * containers labelled cwld.run (=run_id when not NULL) whose cwld process
+ * has died (labels cwld.pid and cwld.host: started on this host by a pid
+ * that is gone), or all of them with all. *kept (may be NULL) counts those
+ * left to live processes. Returns how many were removed, or -1 with err.
+ * Every docker client also does this once in the background when it first
+ * reaches the engine. */
+int docker_gc_sync(const char *host, const char *run_id, int all, int *kept,
+    struct cwld_err *err);
 
 #endif

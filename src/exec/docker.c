@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,6 +240,77 @@ bad:
 	    "docker engine sent a bad API-Version '%s'", version);
 }
 
+/* ---- owners -------------------------------------------------------------- */
+
+#define DOCKER_LABEL_PID "cwld.pid"
+#define DOCKER_LABEL_HOST "cwld.host"
+
+static const char *
+docker_owner_pid(void)
+{
+	static char buf[24];
+
+	snprintf(buf, sizeof buf, "%ld", (long)getpid());
+	return buf;
+}
+
+static const char *
+docker_owner_host(void)
+{
+	static char buf[256];
+
+	if (buf[0] == '\0' && gethostname(buf, sizeof buf - 1) == -1)
+		snprintf(buf, sizeof buf, "unknown");
+	return buf;
+}
+
+/* Whether a container (its Labels) belongs to a cwld process that is gone:
+ * started on this host by a pid that no longer exists. Containers from
+ * other hosts, or from a live process, are not orphans. */
+static int
+docker_orphaned(const json_t *labels)
+{
+	const char *pid = json_string_value(json_object_get(labels, DOCKER_LABEL_PID));
+	const char *host = json_string_value(json_object_get(labels, DOCKER_LABEL_HOST));
+	char *end;
+	long p;
+
+	if (pid == NULL)
+		return 1; /* made before owners were labelled */
+	if (host == NULL || strcmp(host, docker_owner_host()) != 0)
+		return 0;
+	errno = 0;
+	p = strtol(pid, &end, 10);
+	if (errno != 0 || *end != '\0' || p <= 0)
+		return 1;
+	if (p == (long)getpid())
+		return 0;
+	return kill((pid_t)p, 0) == -1 && errno == ESRCH;
+}
+
+/* The list path for containers labelled cwld.run (=run_id). New string. */
+static char *
+docker_list_path(const char *api, const char *run_id)
+{
+	json_t *filters;
+	char *label, *ftext, *enc, *path;
+
+	label = run_id != NULL ? xasprintf("cwld.run=%s", run_id) :
+	    xstrdup("cwld.run");
+	filters = json_pack("{s:[s]}", "label", label);
+	ftext = json_dumps(filters, JSON_COMPACT);
+	if (ftext == NULL)
+		abort();
+	enc = docker_escape_query(ftext);
+	path = xasprintf("%s/containers/json?all=1&filters=%s", api != NULL ?
+	    api : "", enc);
+	json_decref(filters);
+	free(label);
+	free(ftext);
+	free(enc);
+	return path;
+}
+
 /* ---- the create request --------------------------------------------------- */
 
 /* A bind mount source must be absolute for the engine. New string or NULL. */
@@ -313,10 +385,14 @@ docker_create_body(const struct exec_spec *spec, struct cwld_err *err)
 	json_object_set_new(body, "AttachStdout", json_true());
 	json_object_set_new(body, "AttachStderr", json_true());
 	attempt = xasprintf("%d", spec->attempt);
-	labels = json_pack("{s:s, s:s, s:s}",
+	/* who owns it: docker_gc_sync and the sweep at the next start remove
+	 * containers whose cwld process has died */
+	labels = json_pack("{s:s, s:s, s:s, s:s, s:s}",
 	    "cwld.run", spec->run_id != NULL ? spec->run_id : "",
 	    "cwld.step", spec->step_id != NULL ? spec->step_id : "",
-	    "cwld.attempt", attempt);
+	    "cwld.attempt", attempt,
+	    DOCKER_LABEL_PID, docker_owner_pid(),
+	    DOCKER_LABEL_HOST, docker_owner_host());
 	json_object_set_new(body, "Labels", labels);
 
 	hc = json_object();
@@ -1234,6 +1310,67 @@ docker_run_inspect(struct docker_run *r)
 	return rc;
 }
 
+/* ---- orphans: swept once per client, beside the runs ------------------- */
+
+static void
+docker_sweep_removed_cb(void *arg, const struct http_response *res)
+{
+	char m[256];
+
+	(void)arg;
+	if (res->status != 204 && res->status != 404) {
+		docker_engine_msg(res, m, sizeof m);
+		log_warnx("cannot remove a container left by a dead cwld process: %s", m);
+	}
+}
+
+static void
+docker_sweep_list_cb(void *arg, const struct http_response *res)
+{
+	struct docker *d = arg;
+	struct cwld_err e = { 0, "" };
+	json_t *list, *c, *labels;
+	const char *id;
+	char *path;
+	size_t i;
+
+	if (res->status != 200)
+		return; /* a hint only: `cwld gc` does it on demand */
+	list = json_loadb(res->body, res->len, 0, NULL);
+	json_array_foreach(list, i, c) {
+		id = json_string_value(json_object_get(c, "Id"));
+		labels = json_object_get(c, "Labels");
+		if (id == NULL || !docker_orphaned(labels))
+			continue;
+		log_info("removing container %.12s of run %s (step '%s'): the cwld "
+		    "process %s that started it has died", id,
+		    json_string_value(json_object_get(labels, "cwld.run")),
+		    json_string_value(json_object_get(labels, "cwld.step")),
+		    json_string_value(json_object_get(labels, DOCKER_LABEL_PID)) ?
+		    json_string_value(json_object_get(labels, DOCKER_LABEL_PID)) : "?");
+		path = xasprintf("/containers/%s?force=1", id);
+		if (docker_req(d, "DELETE", path, NULL, DOCKER_SHORT_MS,
+		    docker_sweep_removed_cb, d, &e) == NULL)
+			log_warnx("%s", e.msg);
+		free(path);
+	}
+	json_decref(list);
+}
+
+/* Containers whose cwld process died (kill -9, a crash, a reboot of the
+ * process) are removed when a later client first talks to the engine. */
+static void
+docker_sweep(struct docker *d)
+{
+	struct cwld_err e = { 0, "" };
+	char *path = docker_list_path(NULL, NULL);
+
+	if (docker_req(d, "GET", path, NULL, DOCKER_SHORT_MS,
+	    docker_sweep_list_cb, d, &e) == NULL)
+		log_debug("orphan sweep: %s", e.msg);
+	free(path);
+}
+
 static void
 docker_pinged_cb(void *arg, const struct http_response *res)
 {
@@ -1247,9 +1384,11 @@ docker_pinged_cb(void *arg, const struct http_response *res)
 	if (res->status == 200) {
 		version = http_header_get(res->headers, "API-Version");
 		ok = docker_api_prefix(version, &d->api, &e) == 0;
-		if (ok)
+		if (ok) {
 			log_debug("docker engine at %s: API %s, using %s",
 			    d->host.spec, version, d->api);
+			docker_sweep(d);
+		}
 		else
 			snprintf(m, sizeof m, "%.390s", e.msg);
 	} else {
@@ -1541,8 +1680,9 @@ docker_easy_remove(const struct docker_host *dh, const char *api,
 		goto out;
 	if (status == 204) {
 		ret = 1;
-	} else if (status == 404) {
-		ret = 0;
+	} else if (status == 404 || (status == 409 &&
+	    strstr(body, "already in progress") != NULL)) {
+		ret = 0; /* gone, or someone else is removing it */
 	} else {
 		memset(&res, 0, sizeof res);
 		res.status = status;
@@ -1604,28 +1744,23 @@ docker_free(struct docker *d)
 }
 
 int
-docker_gc_sync(const char *host, const char *run_id, struct cwld_err *err)
+docker_gc_sync(const char *host, const char *run_id, int all, int *kept,
+    struct cwld_err *err)
 {
 	struct docker_host dh;
-	json_t *filters = NULL, *list = NULL, *c;
-	char *api = NULL, *label = NULL, *ftext = NULL, *enc = NULL;
-	char *path = NULL, *body = NULL;
+	json_t *list = NULL, *c;
+	char *api = NULL, *path = NULL, *body = NULL;
 	long status = 0;
 	size_t i;
 	int n = 0, ret = -1, rc;
 
+	if (kept != NULL)
+		*kept = 0;
 	if (docker_host_parse(&dh, host, err) == -1)
 		return -1;
 	if (docker_easy_api(&dh, &api, err) == -1)
 		goto out;
-	label = run_id != NULL ? xasprintf("cwld.run=%s", run_id) :
-	    xstrdup("cwld.run");
-	filters = json_pack("{s:[s]}", "label", label);
-	ftext = json_dumps(filters, JSON_COMPACT);
-	if (ftext == NULL)
-		abort();
-	enc = docker_escape_query(ftext);
-	path = xasprintf("%s/containers/json?all=1&filters=%s", api, enc);
+	path = docker_list_path(api, run_id);
 	if (docker_easy(&dh, "GET", path, DOCKER_SHORT_MS, &status, &body, NULL,
 	    err) == -1)
 		goto out;
@@ -1640,6 +1775,11 @@ docker_gc_sync(const char *host, const char *run_id, struct cwld_err *err)
 
 		if (id == NULL)
 			continue;
+		if (!all && !docker_orphaned(json_object_get(c, "Labels"))) {
+			if (kept != NULL)
+				(*kept)++;
+			continue;
+		}
 		rc = docker_easy_remove(&dh, api, id, err);
 		if (rc == -1)
 			goto out;
@@ -1647,12 +1787,8 @@ docker_gc_sync(const char *host, const char *run_id, struct cwld_err *err)
 	}
 	ret = n;
 out:
-	json_decref(filters);
 	json_decref(list);
 	free(api);
-	free(label);
-	free(ftext);
-	free(enc);
 	free(path);
 	free(body);
 	docker_host_release(&dh);

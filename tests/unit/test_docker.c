@@ -755,8 +755,10 @@ test_docker_gc(void **state)
 	char *gc_id = xasprintf("%s-gc", t->run_id);
 	char *body = xasprintf("{\"Image\":\"%s\",\"Cmd\":[\"true\"],"
 	    "\"Labels\":{\"cwld.run\":\"%s\"}}", IMAGE, gc_id);
-	char *res;
+	char *res, host[256] = "";
 	long status;
+	int kept = -1;
+	pid_t dead;
 
 	NEED_IMAGE(t);
 	res = test_docker_call("POST", "/containers/create", body, &status);
@@ -765,11 +767,40 @@ test_docker_gc(void **state)
 	res = test_docker_call("POST", "/containers/create", body, &status);
 	assert_int_equal(status, 201);
 	free(res);
-	assert_int_equal(docker_gc_sync(NULL, gc_id, &e), 2);
-	assert_int_equal(docker_gc_sync(NULL, gc_id, &e), 0);
-	assert_int_equal(docker_gc_sync("ftp://nowhere", gc_id, &e), -1);
+	/* made before owners were labelled: orphans */
+	assert_int_equal(docker_gc_sync(NULL, gc_id, 0, &kept, &e), 2);
+	assert_int_equal(kept, 0);
+	assert_int_equal(docker_gc_sync(NULL, gc_id, 0, NULL, &e), 0);
+	/* a live owner (this process) is left alone unless all; a dead one
+	 * (a child that has exited) is not */
+	if (gethostname(host, sizeof host - 1) == -1)
+		fail();
+	dead = fork();
+	if (dead == 0)
+		_exit(0);
+	assert_true(dead > 0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	free(body);
+	body = xasprintf("{\"Image\":\"%s\",\"Cmd\":[\"true\"],\"Labels\":"
+	    "{\"cwld.run\":\"%s\",\"cwld.pid\":\"%ld\",\"cwld.host\":\"%s\"}}",
+	    IMAGE, gc_id, (long)getpid(), host);
+	res = test_docker_call("POST", "/containers/create", body, &status);
+	assert_int_equal(status, 201);
+	free(res);
+	free(body);
+	body = xasprintf("{\"Image\":\"%s\",\"Cmd\":[\"true\"],\"Labels\":"
+	    "{\"cwld.run\":\"%s\",\"cwld.pid\":\"%ld\",\"cwld.host\":\"%s\"}}",
+	    IMAGE, gc_id, (long)dead, host);
+	res = test_docker_call("POST", "/containers/create", body, &status);
+	assert_int_equal(status, 201);
+	free(res);
+	assert_int_equal(docker_gc_sync(NULL, gc_id, 0, &kept, &e), 1);
+	assert_int_equal(kept, 1);
+	assert_int_equal(docker_gc_sync(NULL, gc_id, 1, &kept, &e), 1);
+	assert_int_equal(kept, 0);
+	assert_int_equal(docker_gc_sync("ftp://nowhere", gc_id, 0, NULL, &e), -1);
 	assert_non_null(strstr(e.msg, "ftp://nowhere"));
-	assert_int_equal(docker_gc_sync("unix:///nonexistent.sock", gc_id, &e),
+	assert_int_equal(docker_gc_sync("unix:///nonexistent.sock", gc_id, 0, NULL, &e),
 	    -1);
 	assert_non_null(strstr(e.msg, "unreachable"));
 	free(gc_id);
