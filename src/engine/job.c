@@ -29,6 +29,7 @@ extern char **environ;
 /* Time an ExpressionTool's expression may take (ToolTimeLimit does not
  * apply to it). */
 #define JOB_EXPRESSION_TOOL_MS 60000
+#define JOB_MIN_RAM_MB 16       /* smallest container memory limit set */
 
 struct job {
 	struct sched *s;
@@ -57,6 +58,8 @@ struct job {
 	json_t *input_files; /* provenance: [{location, checksum}] of the inputs */
 	int image_required; /* the image comes from a requirement, not a hint */
 	char *cache_key; /* work reuse (--cache-dir) applies: the key, else NULL */
+	double limit_cores;      /* container limits from ResourceRequirement, 0: none */
+	int64_t limit_ram_mb;
 	struct cwld_err err; /* for callbacks that cannot take one */
 };
 
@@ -174,13 +177,26 @@ static int
 job_make_runtime(struct job *j, struct cwld_err *err)
 {
 	const json_t *rr = sched_find_req(j->tool, j->reqs, j->hints, "ResourceRequirement", NULL);
-	double cores = 1, ram = 256, outsz = 1024, tmpsz = 1024;
+	double cores = 1, ram = 256, outsz = 1024, tmpsz = 1024, lim;
 
 	if (rr && (job_resource(j, rr, "coresMin", "coresMax", 1, &cores, err) < 0 ||
 	    job_resource(j, rr, "ramMin", "ramMax", 256, &ram, err) < 0 ||
 	    job_resource(j, rr, "outdirMin", "outdirMax", 1024, &outsz, err) < 0 ||
 	    job_resource(j, rr, "tmpdirMin", "tmpdirMax", 1024, &tmpsz, err) < 0))
 		return -1;
+	/* In a container the reservation is also the limit, and only when
+	 * asked for: coresMax/ramMax when given, else coresMin/ramMin. */
+	if (rr && (json_object_get(rr, "coresMin") || json_object_get(rr, "coresMax"))) {
+		if (job_resource(j, rr, "coresMax", "coresMin", 1, &lim, err) < 0)
+			return -1;
+		j->limit_cores = lim > 0 ? lim : 0;
+	}
+	if (rr && (json_object_get(rr, "ramMin") || json_object_get(rr, "ramMax"))) {
+		if (job_resource(j, rr, "ramMax", "ramMin", 256, &lim, err) < 0)
+			return -1;
+		/* the engine refuses less than 6 MiB */
+		j->limit_ram_mb = lim < JOB_MIN_RAM_MB ? JOB_MIN_RAM_MB : (int64_t)ceil(lim);
+	}
 	j->runtime = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}",
 	    "outdir", j->rt_outdir, "tmpdir", j->tmpdir,
 	    "cores", (json_int_t)ceil(cores), "ram", (json_int_t)ceil(ram),
@@ -1100,7 +1116,8 @@ job_exec_done(void *arg, const struct exec_result *res)
 		if (sched_cancelled(j->s))
 			job_fail(j, CWLD_EXIT_FAILED, "cancelled");
 		else if (res->timed_out)
-			job_fail(j, CWLD_EXIT_FAILED, "exceeded its time limit and was stopped; logs in %s", j->logdir);
+			job_fail(j, CWLD_EXIT_FAILED, "stopped: %s (ToolTimeLimit); logs in %s",
+			    res->msg[0] ? res->msg : "time limit exceeded", j->logdir);
 		else
 			job_fail(j, CWLD_EXIT_FAILED, "command exited with code %d; stderr %s%s%s",
 			    res->exit_code, j->stderr_path, tail[0] ? ":\n" : "", tail);
@@ -1381,6 +1398,8 @@ job_launch(void *arg)
 	spec.stdout_path = j->stdout_path;
 	spec.stderr_path = j->stderr_path;
 	spec.image = j->image;
+	spec.cores = j->limit_cores;
+	spec.memory_mb = j->limit_ram_mb;
 	if (store_attempt_started(sched_store(s), j->attempt_row, NULL, j->image, j->argv, &err) < 0)
 		goto fail;
 	if (j->image) {

@@ -29,6 +29,7 @@ struct exec_local_proc {
 	struct exec_local *el;
 	pid_t pid;               /* 0: never started, result already known */
 	struct event *limit;     /* time limit, or NULL */
+	char limit_msg[64];
 	struct event *failed;    /* delivers a start failure from the loop */
 	exec_done_cb cb;
 	void *arg;
@@ -110,6 +111,7 @@ exec_local_limit_cb(evutil_socket_t fd, short what, void *arg)
 	if (p->pid <= 0)
 		return;
 	p->res.timed_out = 1;
+	snprintf(p->res.msg, sizeof p->res.msg, "%s", p->limit_msg);
 	/* the whole process group: the tool's own children too */
 	if (kill(-p->pid, SIGKILL) == -1)
 		kill(p->pid, SIGKILL);
@@ -324,6 +326,10 @@ exec_local_start(struct exec_local *el, const struct exec_spec *spec,
 	p->res.started = 1;
 	if (spec->timelimit_s > 0) {
 		struct timeval tv = { spec->timelimit_s, 0 };
+
+		/* the reason, should the timer fire */
+		snprintf(p->limit_msg, sizeof p->limit_msg,
+		    "time limit of %d s exceeded", spec->timelimit_s);
 
 		p->limit = evtimer_new(el->base, exec_local_limit_cb, p);
 		if (p->limit != NULL)
