@@ -127,13 +127,15 @@ if [ "${CWLD_SKIP_FUZZ:-0}" != 1 ]; then
 fi
 
 # --- conformance -------------------------------------------------------------
-# conformance VERSION BUILD THRESHOLDS: one cwltest run judged by the file's
-# "tag=min_passed" lines (the tags are also the selection; "all" means the
-# whole suite and is a threshold on the total).
+# conformance VERSION BUILD THRESHOLDS [IMAGE]: one cwltest run judged by the
+# file's "tag=min_passed" lines (the tags are also the selection; "all" means
+# the whole suite and is a threshold on the total). With IMAGE every tool runs
+# in a container: cwld --force-docker --default-container IMAGE.
 conformance() {
-	local version=$1 cb=$2 thresholds=$3 t line tag passed rc limit out
+	local version=$1 cb=$2 thresholds=$3 image=${4:-} t line tag passed rc limit out
 	local -A min=()
-	local tags=() whole=0 sel=()
+	local tags=() whole=0 sel=() fd=() what=$1
+	[ -z "$image" ] || { fd=(--force-docker "$image"); what="$version --force-docker"; }
 	t=$(date +%s)
 	while IFS= read -r line || [ -n "$line" ]; do
 		line=${line%%#*}
@@ -147,10 +149,10 @@ conformance() {
 	if [ "$whole" = 0 ] && [ ${#tags[@]} -gt 0 ]; then
 		sel=(--tags "$(IFS=,; echo "${tags[*]}")")
 	fi
-	out=$cb/conformance-$version
+	out=$cb/conformance-$version${image:+-force-docker}
 	rm -rf "$out"
 	mkdir -p "$out"
-	msg "conformance $version with $cb ${sel[*]:-(all tests)}"
+	msg "conformance $what with $cb ${sel[*]:-(all tests)}"
 	limit=$(left $((t_all + budget - 30)))
 	[ "$limit" -lt "$conf_time" ] || limit=$conf_time
 	timeout --kill-after=30 "$limit" \
@@ -158,12 +160,12 @@ conformance() {
 		--version "$version" \
 		--timeout "${CWLD_CONFORMANCE_TEST_TIMEOUT:-120}" \
 		--junit-xml "$out/junit.xml" --summary "$out/summary.txt" \
-		--badgedir "$out/badges" "${sel[@]}" >"$out/cwltest.log" 2>&1
+		--badgedir "$out/badges" "${fd[@]}" "${sel[@]}" >"$out/cwltest.log" 2>&1
 	rc=$?
 	case $rc in
 	0|1) ;; # cwltest: 1 means some tests failed; the thresholds judge that
-	124|137) echo "test: conformance run hit its time limit" >&2; failed+=("conformance $version $cb timeout") ;;
-	*) tail -n 5 "$out/cwltest.log"; failed+=("conformance $version $cb run error $rc") ;;
+	124|137) echo "test: conformance run hit its time limit" >&2; failed+=("conformance $what $cb timeout") ;;
+	*) tail -n 5 "$out/cwltest.log"; failed+=("conformance $what $cb run error $rc") ;;
 	esac
 	# cwltest's own summary line, then the per-tag table.
 	grep -E 'tests passed|All tests passed|exited|timed out' "$out/cwltest.log" | tail -n 5
@@ -173,11 +175,11 @@ conformance() {
 		passed=$(awk -v t="$tag" '$1 == t {print $2}' "$out/summary.txt" 2>/dev/null)
 		passed=${passed:-0}
 		if [ "$passed" -lt "${min[$tag]}" ]; then
-			echo "test: conformance $version ($cb) tag '$tag': $passed passed, threshold ${min[$tag]}" >&2
-			failed+=("conformance $version $cb $tag $passed<${min[$tag]}")
+			echo "test: conformance $what ($cb) tag '$tag': $passed passed, threshold ${min[$tag]}" >&2
+			failed+=("conformance $what $cb $tag $passed<${min[$tag]}")
 		fi
 	done
-	phase_done "conformance $version $cb" "$t"
+	phase_done "conformance $what $cb" "$t"
 }
 
 if [ "${CWLD_SKIP_CONFORMANCE:-0}" = 1 ]; then
@@ -188,6 +190,8 @@ elif [ ! -x build/cwl-runner ]; then
 else
 	conformance v1.2 build tests/conformance/thresholds
 	conformance v1.3 build tests/conformance/thresholds-v1.3
+	# Parity: the v1.2 suite again with every tool in a container.
+	conformance v1.2 build tests/conformance/thresholds-force-docker python:3-slim
 	# The same v1.2 suite under AddressSanitizer+UBSan: a crash, a memory
 	# error or a leak in any run makes its test fail and the count drop.
 	if [ "${CWLD_SKIP_ASAN:-0}" != 1 ] && [ -x build-asan/cwl-runner ]; then

@@ -266,7 +266,8 @@ docker_owner_host(void)
 
 /* Whether a container (its Labels) belongs to a cwld process that is gone:
  * started on this host by a pid that no longer exists. Containers from
- * other hosts, or from a live process, are not orphans. */
+ * other hosts, from a live process, or without owner labels (started by a
+ * cwld from before they existed, which may still be running) are not. */
 static int
 docker_orphaned(const json_t *labels)
 {
@@ -276,7 +277,7 @@ docker_orphaned(const json_t *labels)
 	long p;
 
 	if (pid == NULL)
-		return 1; /* made before owners were labelled */
+		return 0; /* an older cwld's, maybe still running: --all only */
 	if (host == NULL || strcmp(host, docker_owner_host()) != 0)
 		return 0;
 	errno = 0;

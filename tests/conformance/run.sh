@@ -17,6 +17,8 @@ usage() {
 	  --badgedir DIR        write cwltest's per-tag badges here (must not exist)
 	  --summary FILE        write "tag passed total failed unsupported" lines
 	  --timeout SEC         per-test timeout (default 300)
+	  --force-docker IMAGE  run every tool in a container: the runner gets
+	                        --force-docker --default-container IMAGE
 	  -h, --help            this text
 	Everything after -- goes to cwltest as is (e.g. -- -n 1-10 --verbose).
 	env: CWLD_SHARED_DIR (default <repo>/../shared), CWLD_CACHE_DIR (venv at
@@ -30,7 +32,7 @@ die() { printf 'conformance: error: %s\n' "$*" >&2; exit 2; }
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 tags= exclude= jobs=$(nproc) version=v1.2 build=$repo/build tool= junit= badgedir=
-summary= timeout=300
+summary= timeout=300 image=
 extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -54,6 +56,8 @@ while [ $# -gt 0 ]; do
 	--summary=*) summary=${1#*=} ;;
 	--timeout) timeout=${2:?}; shift ;;
 	--timeout=*) timeout=${1#*=} ;;
+	--force-docker) image=${2:?}; shift ;;
+	--force-docker=*) image=${1#*=} ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; extra=("$@"); break ;;
 	*) usage >&2; die "unknown option '$1'" ;;
@@ -93,12 +97,19 @@ args=(--test "$suite" --tool "$tool" -j "$jobs" --timeout "$timeout" --junit-xml
 [ -z "$exclude" ] || args+=(--exclude-tags "$exclude")
 badges=${badgedir:-$tmp/badges}
 args+=(--badgedir "$badges")
+# cwltest hands what follows its first "--" to the runner, before --outdir.
+runner=()
+if [ -n "$image" ]; then
+	dd=(--)
+	for a in "${extra[@]}"; do [ "$a" != -- ] || dd=(); done
+	runner=("${dd[@]}" --force-docker --default-container "$image")
+fi
 
-echo "conformance: cwl-$version${tags:+ tags=$tags}${exclude:+ exclude=$exclude} -j$jobs tool=$tool"
+echo "conformance: cwl-$version${tags:+ tags=$tags}${exclude:+ exclude=$exclude} -j$jobs tool=$tool${image:+ --force-docker $image}"
 start=$(date +%s)
 rc=0
 # Tests run in fresh temporary dirs; close stdin so nothing waits on a terminal.
-"$cwltest" "${args[@]}" "${extra[@]}" </dev/null || rc=$?
+"$cwltest" "${args[@]}" "${extra[@]}" "${runner[@]}" </dev/null || rc=$?
 echo "conformance: cwltest exited $rc after $(($(date +%s) - start))s"
 
 # Per-tag counts from cwltest's badge files (<tag>.md lists the passed, failed
