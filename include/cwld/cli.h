@@ -10,5 +10,6 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_dag(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_dockerfile(int argc, char **argv);
 
 #endif

@@ -47,4 +47,68 @@ void docker_cancel_all(struct docker *d);
 int docker_gc_sync(const char *host, const char *run_id, int all, int *kept,
     struct cwld_err *err);
 
+/* ---- images (src/exec/docker_image.c) ------------------------------------
+ * Every way a DockerRequirement names its image, made present in the engine
+ * before a container is run from it. */
+
+/* The fields of a DockerRequirement; any may be NULL, all borrowed for the
+ * call only. */
+struct docker_image_req {
+	const char *pull;       /* dockerPull */
+	const char *image_id;   /* dockerImageId */
+	const char *load;       /* dockerLoad: a `docker save` tarball, path or
+	                         * http(s) URL */
+	const char *import;     /* dockerImport: a root file system tarball,
+	                         * path or http(s) URL */
+	const char *dockerfile; /* dockerFile: the Dockerfile's text */
+	const char *base_uri;   /* relative load/import paths are relative to
+	                         * this file:// URI (the document); NULL: the
+	                         * current directory */
+};
+
+#define DOCKER_IMAGE_DOCKERFILE_REPO "cwld-dockerfile"
+#define DOCKER_IMAGE_IMPORT_REPO "cwld-dockerimport"
+
+/* The outcome of docker_image_ensure: the reference to run (borrowed for
+ * the call) and err NULL, or ref NULL and err (code CWLD_EXIT_FAILED, or
+ * CWLD_EXIT_UNREACHABLE when the engine cannot be reached). */
+typedef void (*docker_image_cb)(void *arg, const char *ref,
+    const struct cwld_err *err);
+
+/* The reference the image will have when it is known beforehand:
+ * dockerImageId, else dockerPull, else for a dockerFile
+ * "cwld-dockerfile:<the first 16 hex digits of the sha256 of its text>".
+ * NULL for a dockerLoad or dockerImport without a name (known once loaded)
+ * and for a request naming nothing. New string. */
+char *docker_image_name(const struct docker_image_req *req);
+
+/* Makes the image of req present and calls cb once from the loop with its
+ * reference. The name (docker_image_name) is inspected first: when the
+ * engine has it nothing else happens. Otherwise, in this order of
+ * preference:
+ *  - dockerFile: POST /build of a context holding only the Dockerfile,
+ *    tagged with the name (labels cwld.dockerfile=<sha256 of the text>);
+ *  - dockerLoad: POST /images/load with the tarball streamed from the file
+ *    (a URL is downloaded to an unlinked temporary file first); the image
+ *    is then the name (the loaded image is tagged with it when the tarball
+ *    did not hold it) or, without a name, the "Loaded image" of the
+ *    engine's answer;
+ *  - dockerImport: POST /images/create?fromSrc=- with the tarball
+ *    streamed, tagged with the name or else with
+ *    "cwld-dockerimport:<first 16 hex of the sha256 of the tarball>" (the
+ *    file is hashed, a MiB per loop turn, and that tag inspected first);
+ *  - dockerPull (or dockerImageId): pulled.
+ * The JSON lines of those answers are checked one by one: a line with
+ * "error" fails the operation with the engine's message (and, for a
+ * build, the last lines of its output). Concurrent and later requests for
+ * the same image share one operation; a success is remembered for the
+ * client's life, a failure is not. 0, or -1 with err (a request naming no
+ * image, an unreachable engine) and no callback. */
+int docker_image_ensure(struct docker *d, const struct docker_image_req *req,
+    docker_image_cb cb, void *arg, struct cwld_err *err);
+/* Aborts every image operation in flight: their callbacks still come, from
+ * the loop, with "canceled". An aborted build is stopped by the engine
+ * when its connection closes. */
+void docker_image_cancel_all(struct docker *d);
+
 #endif

@@ -17,6 +17,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "validate", "check a CWL document and report file:line:col errors", cmd_validate },
 	{ "dag", "write an Apache Airflow DAG file for a workflow", cmd_dag },
 	{ "gc", "remove containers left by runs whose process died", cmd_gc },
+	{ "dockerfile", "write a Dockerfile for a tool's SoftwareRequirement packages", cmd_dockerfile },
 };
 
 static void

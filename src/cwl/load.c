@@ -1092,6 +1092,12 @@ load_reqs(struct load_proc *lp, json_t *v, int hints, struct cwld_err *err)
 			if (res == NULL)
 				goto fail;
 			json_object_set_new(r, "envDef", res);
+		} else if (strcmp(cls, "DockerRequirement") == 0 &&
+		    (json_object_get(r, "dockerLoad") != NULL ||
+		    json_object_get(r, "dockerImport") != NULL)) {
+			/* their paths are relative to this document */
+			json_object_set_new(r, "cwld:base",
+			    json_string(load_base_of(ctx, r, lp->base)));
 		} else if (strcmp(cls, "SoftwareRequirement") == 0 &&
 		    (e = json_object_get(r, "packages")) != NULL) {
 			res = load_listify(ctx, e, "package", "specs", "packages", r, err);

@@ -1709,6 +1709,7 @@ docker_free(struct docker *d)
 	if (d == NULL)
 		return;
 	/* no callbacks from here on */
+	docker_image_free_all(d);
 	http_free(d->http);
 	d->http = NULL;
 	while ((r = TAILQ_FIRST(&d->runs)) != NULL) {

@@ -64,5 +64,8 @@ struct http_xfer *docker_req(struct docker *d, const char *method, const char *p
  * (w must stay valid until then or docker_waiter_cancel); -1 with err. */
 int docker_when_ready(struct docker *d, struct docker_waiter *w, struct cwld_err *err);
 void docker_waiter_cancel(struct docker *d, struct docker_waiter *w);
+/* docker_image.c: aborts and frees every image operation, no callbacks
+ * (for docker_free, while d->http still exists). */
+void docker_image_free_all(struct docker *d);
 
 #endif
