@@ -4,6 +4,8 @@
  * reacts to events on one libevent loop; nothing sleeps or polls. */
 #ifndef CWLD_SCHEDULER_H
 #define CWLD_SCHEDULER_H
+#include <stddef.h>
+#include <stdint.h>
 #include <event2/event.h>
 #include <jansson.h>
 #include "cwld/err.h"
@@ -20,6 +22,8 @@ struct sched_opts {
 	const char *default_container; /* image for tools without DockerRequirement when force_docker */
 	int force_docker;
 	int no_container;         /* ignore DockerRequirement (host execution) */
+	int build_missing;        /* tools with SoftwareRequirement but no image run in
+	                           * one built from it (dockerfile.h) */
 	const char *cache_dir;    /* work reuse (cache.h) under this dir, or NULL; borrowed */
 };
 
@@ -64,6 +68,63 @@ json_t *sched_fill_inputs(const json_t *process, const json_t *reqs, const json_
  * invocations fail with "cancelled"; callbacks still arrive. */
 void sched_cancel(struct sched *s);
 int sched_cancelled(const struct sched *s);
+
+/* What an observer learns about one tool invocation: a step row of the
+ * store, named as there ("main", "align", "sub/inner.2" for scatter job 2
+ * of step inner of subworkflow sub). Each invocation is queued once, may be
+ * started once, and is finished once; a step skipped by `when` is queued
+ * and finished at once with state "skipped". The event and its strings are
+ * borrowed for the duration of the call. */
+enum sched_step_phase {
+	SCHED_STEP_QUEUED,
+	SCHED_STEP_STARTED,
+	SCHED_STEP_FINISHED,
+};
+
+struct sched_step_event {
+	enum sched_step_phase phase;
+	const char *run_id;
+	const char *step;         /* store name of the step */
+	long scatter_index;       /* index within its scattered step, or -1 */
+	const char *state;        /* STORE_PENDING, STORE_RUNNING, then the final STORE_* */
+	int64_t queued_at;        /* ms since the epoch; 0 when not (yet) known */
+	int64_t started_at;
+	int64_t finished_at;
+	int exit_code;            /* of the tool's process, -1 when none exited */
+	const char *image;        /* container image, NULL on the host */
+	const char *stdout_path;  /* the tool's stdout and stderr files, NULL */
+	const char *stderr_path;  /* until known (set from STARTED on for tools) */
+	const char *log_dir;      /* work dir log/ of the attempt, or NULL */
+	const char *msg;          /* FINISHED and not success: why, else NULL */
+};
+
+/* Callbacks run on the loop, inside the scheduler's own callbacks: they
+ * must not block nor call back into the scheduler. Any may be NULL. */
+struct sched_observer {
+	void (*step_queued)(void *arg, const struct sched_step_event *ev);
+	void (*step_started)(void *arg, const struct sched_step_event *ev);
+	void (*step_finished)(void *arg, const struct sched_step_event *ev);
+};
+
+/* Sets the one observer of the run (ops borrowed, must outlive its use;
+ * NULL removes it). Events from then on reach it. */
+void sched_set_observer(struct sched *s, const struct sched_observer *ops, void *arg);
+/* For job.c and workflow.c: fills ev->run_id and ev->scatter_index and
+ * hands ev to the observer's callback for ev->phase. */
+void sched_notify_step(struct sched *s, struct sched_step_event *ev);
+/* Wall-clock time in ms since the epoch, the event timestamps' unit. */
+int64_t sched_time_ms(void);
+
+/* Step names follow workflow.c: nested steps are "outer/inner", a
+ * scattered step's jobs "step.N". Scatter index of the last part of name,
+ * or -1 when it is not a scatter job. A step id that itself ends in ".N"
+ * reads as a scatter job: the name alone cannot tell. */
+long sched_step_scatter_index(const char *name);
+/* The scatter indices in name spelled out for people, to follow it: ""
+ * when none, " (scatter index 2)" for "sub/inner.2", " (scatter index 1
+ * of 'sub')" for "sub.1/inner". Into buf (always terminated, truncated to
+ * len); returns buf. */
+const char *sched_step_scatter_note(const char *name, char *buf, size_t len);
 
 /* Accessors for the job and workflow modules. */
 struct event_base *sched_base(struct sched *s);

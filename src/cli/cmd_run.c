@@ -17,6 +17,7 @@
 #include "cwld/load.h"
 #include "cwld/log.h"
 #include "cwld/params.h"
+#include "cwld/progress_tty.h"
 #include "cwld/relocate.h"
 #include "cwld/scheduler.h"
 #include "cwld/store.h"
@@ -42,6 +43,11 @@ run_usage(FILE *f)
 	    "(YAML or JSON; none means no inputs) and prints the output object as JSON on\n"
 	    "stdout. Tools with a DockerRequirement run in containers through the Docker\n"
 	    "Engine API ($DOCKER_HOST or /var/run/docker.sock); others run on the host.\n"
+	    "The image is made present first: dockerPull/dockerImageId are pulled when\n"
+	    "missing, dockerLoad (a `docker save` tarball) loaded, dockerImport (a root\n"
+	    "file system tarball) imported, both from a path relative to the document or\n"
+	    "an http(s) URL, and dockerFile built (tagged dockerImageId or dockerPull when\n"
+	    "given, else cwld-dockerfile:<hash of its text>, so it is built only once).\n"
 	    "\n"
 	    "options:\n"
 	    "  --outdir DIR            where final outputs go (default: current directory)\n"
@@ -51,8 +57,18 @@ run_usage(FILE *f)
 	    "  --no-container          ignore DockerRequirement, run every tool on the host\n"
 	    "  --force-docker          run tools without DockerRequirement in a container too\n"
 	    "  --default-container IMG image for those tools (with --force-docker)\n"
+	    "  --build-missing         a tool with a SoftwareRequirement but no image in a\n"
+	    "                          DockerRequirement runs in an image built from its\n"
+	    "                          packages: Debian packages apt-get installs on\n"
+	    "                          --default-container, else debian:stable-slim (the\n"
+	    "                          Dockerfile `cwld dockerfile TOOL` prints). Built\n"
+	    "                          once, tagged cwld-dockerfile:<hash of its text>; the\n"
+	    "                          build needs a Debian mirror (deb.debian.org)\n"
 	    "  --leave-workdir         keep the run's work directories after success\n"
 	    "  --cache-dir DIR         reuse tool results from earlier runs cached in DIR\n"
+	    "  --progress WHEN         live step status on stderr: auto (default: when\n"
+	    "                          stderr is a terminal, TERM is not dumb and no -q),\n"
+	    "                          always or never\n"
 	    "  -q, --quiet             only errors on stderr\n"
 	    "  -v, --verbose           more logging (repeat for debug)\n"
 	    "  -h, --help              this text\n"
@@ -128,8 +144,10 @@ cmd_run(int argc, char **argv)
 		{ "no-container", no_argument, NULL, 'N' },
 		{ "force-docker", no_argument, NULL, 'F' },
 		{ "default-container", required_argument, NULL, 'D' },
+		{ "build-missing", no_argument, NULL, 'B' },
 		{ "leave-workdir", no_argument, NULL, 'L' },
 		{ "cache-dir", required_argument, NULL, 'C' },
+		{ "progress", required_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -141,6 +159,7 @@ cmd_run(int argc, char **argv)
 	struct sched *s = NULL;
 	struct event_base *base = NULL;
 	struct event *sigint = NULL, *sigterm = NULL;
+	struct progress_tty *prog = NULL;
 	struct run_result res = { 0 };
 	struct sched_opts so = { 0 };
 	json_t *process = NULL, *job = NULL, *inputs = NULL;
@@ -149,6 +168,7 @@ cmd_run(int argc, char **argv)
 	char *cache_dir = NULL;
 	const char *opt_state = NULL, *opt_outdir = NULL, *opt_cache = NULL;
 	int ch, rc = CWLD_EXIT_USAGE, leave = 0, verbosity = 1;
+	int progress = PROGRESS_TTY_AUTO;
 	long parallel = sysconf(_SC_NPROCESSORS_ONLN);
 	char *end;
 
@@ -168,8 +188,15 @@ cmd_run(int argc, char **argv)
 		case 'N': so.no_container = 1; break;
 		case 'F': so.force_docker = 1; break;
 		case 'D': so.default_container = optarg; break;
+		case 'B': so.build_missing = 1; break;
 		case 'L': leave = 1; break;
 		case 'C': opt_cache = optarg; break;
+		case 'P':
+			if ((progress = progress_tty_mode_parse(optarg)) < 0) {
+				fprintf(stderr, "cwld run: --progress wants auto, always or never, not '%s'\n", optarg);
+				return CWLD_EXIT_USAGE;
+			}
+			break;
 		case 'q': verbosity = 0; break;
 		case 'v': verbosity++; break;
 		case 'h': run_usage(stdout); return CWLD_EXIT_OK;
@@ -269,7 +296,11 @@ cmd_run(int argc, char **argv)
 		evsignal_add(sigint, NULL);
 	if (sigterm)
 		evsignal_add(sigterm, NULL);
+	if (progress_tty_wanted(progress, verbosity == 0, STDERR_FILENO))
+		prog = progress_tty_start(base, s, STDERR_FILENO);
 	if (sched_process_start(s, process, inputs, "", NULL, NULL, run_done, &res, &err) < 0) {
+		progress_tty_finish(prog);
+		prog = NULL;
 		fprintf(stderr, "cwld run: %s\n", err.msg);
 		store_run_set_state(st, run_id, STORE_FAILED, NULL, &err);
 		rc = err.code ? err.code : CWLD_EXIT_FAILED;
@@ -278,6 +309,9 @@ cmd_run(int argc, char **argv)
 	/* Everything happens in callbacks; the loop ends when nothing is left. */
 	while (!res.done && event_base_dispatch(base) == 0 && !res.done)
 		;
+	/* The status block goes before anything else is printed. */
+	progress_tty_finish(prog);
+	prog = NULL;
 	if (!res.done) {
 		fprintf(stderr, "cwld run: run %s: the event loop ended before the run finished\n", run_id);
 		rc = CWLD_EXIT_FAILED;
@@ -314,6 +348,7 @@ cmd_run(int argc, char **argv)
 		log_warnx("run %s: cannot remove work dir: %s", run_id, err.msg);
 	rc = CWLD_EXIT_OK;
 out:
+	progress_tty_finish(prog);
 	if (sigint)
 		event_free(sigint);
 	if (sigterm)

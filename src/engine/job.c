@@ -13,6 +13,7 @@
 #include "cwld/bind.h"
 #include "cwld/cache.h"
 #include "cwld/docker.h"
+#include "cwld/dockerfile.h"
 #include "cwld/exec_local.h"
 #include "cwld/expr.h"
 #include "cwld/fs.h"
@@ -61,6 +62,11 @@ struct job {
 	double limit_cores;      /* container limits from ResourceRequirement, 0: none */
 	int64_t limit_ram_mb;
 	struct cwld_err err; /* for callbacks that cannot take one */
+	int64_t queued_at, started_at; /* for the scheduler's observer */
+	int exit_code;   /* of the tool's process, -1 until one exited */
+	const json_t *image_dr; /* the DockerRequirement naming j->image, or NULL */
+	char *dockerfile; /* --build-missing: made from SoftwareRequirement */
+	struct exec_spec spec; /* for docker_run once the image is there */
 };
 
 static void
@@ -99,6 +105,7 @@ job_free(struct job *j)
 	free(j->envv);
 	free(j->emounts);
 	free(j->image);
+	free(j->dockerfile);
 	free(j->cache_key);
 	free(j);
 }
@@ -107,6 +114,27 @@ static const char *
 job_label(const struct job *j)
 {
 	return j->name[0] ? j->name : "main";
+}
+
+/* Tells the scheduler's observer that the job entered phase (state). */
+static void
+job_notify(struct job *j, enum sched_step_phase phase, const char *state, const char *msg)
+{
+	struct sched_step_event ev = { 0 };
+
+	ev.phase = phase;
+	ev.step = job_label(j);
+	ev.state = state;
+	ev.queued_at = j->queued_at;
+	ev.started_at = j->started_at;
+	ev.finished_at = phase == SCHED_STEP_FINISHED ? sched_time_ms() : 0;
+	ev.exit_code = j->exit_code;
+	ev.image = j->image;
+	ev.stdout_path = j->stdout_path;
+	ev.stderr_path = j->stderr_path;
+	ev.log_dir = j->logdir;
+	ev.msg = msg;
+	sched_notify_step(j->s, &ev);
 }
 
 /* Ends the job: records the outcome, frees the slot, reports upward. */
@@ -120,6 +148,7 @@ job_finish(struct job *j, int status, json_t *outputs, const char *msg)
 
 	if (st && j->step_row > 0 && store_step_set_state(st, j->step_row, state, outputs, &err) < 0)
 		log_warnx("run %s: step '%s': %s", sched_opts(j->s)->run_id, job_label(j), err.msg);
+	job_notify(j, SCHED_STEP_FINISHED, state, msg);
 	if (j->has_slot)
 		sched_slot_release(j->s);
 	j->has_slot = 0;
@@ -133,15 +162,17 @@ job_fail(struct job *j, int code, const char *fmt, ...) __attribute__((format(pr
 static void
 job_fail(struct job *j, int code, const char *fmt, ...)
 {
-	char msg[1536];
-	char body[1024];
+	char msg[4608];
+	char body[4096];
+	char note[256];
 	va_list ap;
 	struct cwld_err err = { 0 };
 
 	va_start(ap, fmt);
 	vsnprintf(body, sizeof body, fmt, ap);
 	va_end(ap);
-	snprintf(msg, sizeof msg, "step '%s': %s", job_label(j), body);
+	snprintf(msg, sizeof msg, "step '%s'%s: %s", job_label(j),
+	    sched_step_scatter_note(job_label(j), note, sizeof note), body);
 	if (j->attempt_row > 0 && !j->attempt_done && sched_store(j->s))
 		store_attempt_finished(sched_store(j->s), j->attempt_row,
 		    sched_cancelled(j->s) ? STORE_CANCELLED : STORE_FAILED, -1, body, &err);
@@ -854,7 +885,11 @@ job_env(struct job *j, int docker, struct cwld_err *err)
 	return out;
 }
 
-/* Last lines of a log file, for failure messages. */
+/* Lines of stderr a failure message shows. */
+#define JOB_TAIL_LINES 10
+
+/* Last lines (at most JOB_TAIL_LINES, and len - 1 bytes) of a log file,
+ * for failure messages. */
 static void
 job_tail(const char *path, char *buf, size_t len)
 {
@@ -878,6 +913,38 @@ job_tail(const char *path, char *buf, size_t len)
 	n = strlen(buf);
 	while (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
+	for (p = buf + n, n = 0; p > buf; p--)
+		if (p[-1] == '\n' && ++n == JOB_TAIL_LINES) {
+			memmove(buf, p, strlen(p) + 1);
+			break;
+		}
+}
+
+/* What a failure message adds after "command exited with code N": the
+ * last lines of the tool's stderr and where its full logs are (the work
+ * dir is kept after a failure). Into buf, starting with a newline. */
+static void
+job_fail_details(const struct job *j, char *buf, size_t len)
+{
+	char tail[800];
+	size_t off = 0, i;
+
+	job_tail(j->stderr_path, tail, sizeof tail);
+	buf[0] = '\0';
+	if (tail[0]) {
+		snprintf(buf, len, "\n  last lines of stderr:\n    ");
+		off = strlen(buf);
+		for (i = 0; tail[i] && off + 6 < len; i++) {
+			buf[off++] = tail[i];
+			if (tail[i] == '\n')
+				off += (size_t)snprintf(buf + off, len - off, "    ");
+		}
+		buf[off] = '\0';
+	} else
+		snprintf(buf, len, "\n  stderr is empty");
+	off = strlen(buf);
+	snprintf(buf + off, len - off, "\n  full stderr: %s\n  full stdout: %s", j->stderr_path,
+	    j->stdout_path ? j->stdout_path : "(none)");
 }
 
 static int
@@ -1022,6 +1089,7 @@ job_collect(struct job *j, int exit_code, int reused)
 	struct cwld_err err = { 0 };
 	json_t *outputs;
 
+	j->exit_code = exit_code;
 	json_object_set_new(j->runtime, "exitCode", json_integer(exit_code));
 	outputs = outputs_collect(j->tool, j->inputs, j->runtime, j->outdir, j->ex, &err);
 	if (outputs == NULL) {
@@ -1091,13 +1159,14 @@ job_exec_done(void *arg, const struct exec_result *res)
 	struct cwld_err err = { 0 };
 	const json_t *ok = json_object_get(j->tool, "successCodes");
 	const char *state;
-	char tail[600];
+	char details[2048];
 	int success;
 
 	if (!res->started) {
 		job_fail(j, res->unreachable ? CWLD_EXIT_UNREACHABLE : CWLD_EXIT_FAILED, "%s", res->msg);
 		return;
 	}
+	j->exit_code = res->exit_code;
 	success = ok ? job_code_in(ok, res->exit_code) : res->exit_code == 0;
 	if (res->timed_out)
 		success = 0;
@@ -1112,15 +1181,15 @@ job_exec_done(void *arg, const struct exec_result *res)
 	    res->timed_out ? "time limit exceeded" : res->msg, &err) < 0)
 		log_warnx("run %s: step '%s': %s", sched_opts(j->s)->run_id, job_label(j), err.msg);
 	if (!success) {
-		job_tail(j->stderr_path, tail, sizeof tail);
+		job_fail_details(j, details, sizeof details);
 		if (sched_cancelled(j->s))
 			job_fail(j, CWLD_EXIT_FAILED, "cancelled");
 		else if (res->timed_out)
-			job_fail(j, CWLD_EXIT_FAILED, "stopped: %s (ToolTimeLimit); logs in %s",
-			    res->msg[0] ? res->msg : "time limit exceeded", j->logdir);
+			job_fail(j, CWLD_EXIT_FAILED, "stopped: %s (ToolTimeLimit)%s",
+			    res->msg[0] ? res->msg : "time limit exceeded", details);
 		else
-			job_fail(j, CWLD_EXIT_FAILED, "command exited with code %d; stderr %s%s%s",
-			    res->exit_code, j->stderr_path, tail[0] ? ":\n" : "", tail);
+			job_fail(j, CWLD_EXIT_FAILED, "command exited with code %d%s",
+			    res->exit_code, details);
 		return;
 	}
 	job_collect(j, res->exit_code, 0);
@@ -1239,30 +1308,72 @@ job_refresh_listings(struct job *j, struct cwld_err *err)
 	return 0;
 }
 
-/* Where the tool runs: an image name, or NULL for the host. -1 when the
- * DockerRequirement asks for something not supported yet. */
+/* The image request of DockerRequirement dr, or of the Dockerfile made for
+ * --build-missing. Strings borrowed from j. dockerLoad and dockerImport
+ * paths are relative to the document of the requirement (the loader's
+ * "cwld:base"), else to the tool's. */
+static void
+job_image_req(const struct job *j, const json_t *dr, struct docker_image_req *req)
+{
+	memset(req, 0, sizeof *req);
+	if (j->dockerfile) {
+		req->dockerfile = j->dockerfile;
+		return;
+	}
+	req->pull = json_string_value(json_object_get(dr, "dockerPull"));
+	req->image_id = json_string_value(json_object_get(dr, "dockerImageId"));
+	req->load = json_string_value(json_object_get(dr, "dockerLoad"));
+	req->import = json_string_value(json_object_get(dr, "dockerImport"));
+	req->dockerfile = json_string_value(json_object_get(dr, "dockerFile"));
+	req->base_uri = json_string_value(json_object_get(dr, "cwld:base"));
+	if (req->base_uri == NULL)
+		req->base_uri = json_string_value(json_object_get(j->tool, "cwld:base"));
+}
+
+/* Where the tool runs: an image reference, or NULL for the host. For a
+ * dockerLoad or dockerImport without a name the reference is known only
+ * once the image is there (job_image_ready); until then j->image says
+ * where it comes from. -1 when the requirement names no image. */
 static int
 job_pick_image(struct job *j, struct cwld_err *err)
 {
 	int hint = 0;
 	const json_t *dr = sched_find_req(j->tool, j->reqs, j->hints, "DockerRequirement", &hint);
+	const json_t *sw, *df;
 	const struct sched_opts *o = sched_opts(j->s);
-	const char *img;
+	struct docker_image_req req;
 
 	if (o->no_container)
 		return 0;
 	if (dr) {
-		img = json_string_value(json_object_get(dr, "dockerPull"));
-		if (img == NULL)
-			img = json_string_value(json_object_get(dr, "dockerImageId"));
-		if (img) {
-			j->image = xstrdup(img);
+		df = json_object_get(dr, "dockerFile");
+		if (df && !json_is_string(df))
+			return err_set(err, CWLD_EXIT_USAGE,
+			    "DockerRequirement: dockerFile must be the Dockerfile's text");
+		job_image_req(j, dr, &req);
+		if (req.pull || req.image_id || req.load || req.import || req.dockerfile) {
+			j->image = docker_image_name(&req);
+			if (j->image == NULL)
+				j->image = xasprintf("%s:%s", req.load ? "dockerLoad" : "dockerImport",
+				    req.load ? req.load : req.import);
+			j->image_dr = dr;
 			j->image_required = !hint;
 			return 0;
 		}
-		if (!hint && !o->force_docker)
-			return err_set(err, CWLD_EXIT_UNSUPPORTED,
-			    "DockerRequirement without dockerPull or dockerImageId is not supported yet");
+		if (!hint && !o->force_docker && !o->build_missing)
+			return err_set(err, CWLD_EXIT_USAGE, "DockerRequirement names no image "
+			    "(dockerPull, dockerImageId, dockerLoad, dockerFile or dockerImport)");
+	}
+	/* --build-missing: the tool's packages installed on --default-container
+	 * (else Debian's stable-slim) */
+	sw = o->build_missing ? sched_find_req(j->tool, j->reqs, j->hints, "SoftwareRequirement", NULL) : NULL;
+	if (sw) {
+		j->dockerfile = dockerfile_from_software(sw, o->default_container, err);
+		if (j->dockerfile == NULL)
+			return -1;
+		job_image_req(j, NULL, &req);
+		j->image = docker_image_name(&req);
+		return 0;
 	}
 	if (o->force_docker) {
 		if (o->default_container == NULL)
@@ -1271,6 +1382,37 @@ job_pick_image(struct job *j, struct cwld_err *err)
 		j->image = xstrdup(o->default_container);
 	}
 	return 0;
+}
+
+/* The image is there (docker_image_ensure): the container starts. */
+static void
+job_image_ready(void *arg, const char *ref, const struct cwld_err *ierr)
+{
+	struct job *j = arg;
+	struct cwld_err err = { 0 };
+	struct docker *d;
+
+	if (sched_cancelled(j->s)) {
+		job_fail(j, CWLD_EXIT_FAILED, "cancelled");
+		return;
+	}
+	if (ierr != NULL) {
+		job_fail(j, ierr->code ? ierr->code : CWLD_EXIT_FAILED, "%s", ierr->msg);
+		return;
+	}
+	if (strcmp(ref, j->image) != 0) {
+		/* a loaded or imported image: record what really runs */
+		free(j->image);
+		j->image = xstrdup(ref);
+		if (store_attempt_started(sched_store(j->s), j->attempt_row, NULL, j->image,
+		    j->argv, &err) < 0)
+			log_warnx("run %s: step '%s': %s", sched_opts(j->s)->run_id, job_label(j),
+			    err.msg);
+	}
+	j->spec.image = j->image;
+	d = sched_docker(j->s, &err);
+	if (d == NULL || docker_run(d, &j->spec, job_exec_done, j, &err) < 0)
+		job_fail(j, err.code ? err.code : CWLD_EXIT_FAILED, "%s", err.msg);
 }
 
 static void
@@ -1335,6 +1477,8 @@ job_launch(void *arg)
 		/* ToolTimeLimit does not apply to expression tools; their
 		 * expression gets more time than an ordinary one. */
 		expr_ctx_set_limits(j->ex, JOB_EXPRESSION_TOOL_MS, EXPR_HEAP_LIMIT);
+		j->started_at = sched_time_ms();
+		job_notify(j, SCHED_STEP_STARTED, STORE_RUNNING, NULL);
 		job_run_expression(j);
 		return;
 	}
@@ -1361,6 +1505,9 @@ job_launch(void *arg)
 	}
 	j->stdout_path = j->stdout_name ? fs_join(j->outdir, j->stdout_name) : fs_join(j->logdir, "stdout.txt");
 	j->stderr_path = j->stderr_name ? fs_join(j->outdir, j->stderr_name) : fs_join(j->logdir, "stderr.txt");
+	/* Image and log paths are known from here: what a live view shows. */
+	j->started_at = sched_time_ms();
+	job_notify(j, SCHED_STEP_STARTED, STORE_RUNNING, NULL);
 	shell = sched_find_req(j->tool, j->reqs, j->hints, "ShellCommandRequirement", NULL);
 	j->argv = bind_command_line(j->tool, j->inputs, j->runtime, j->ex, shell != NULL, &err);
 	if (j->argv == NULL)
@@ -1433,8 +1580,21 @@ job_launch(void *arg)
 			spec.timelimit_s = v && json_is_integer(v) ? (int)json_integer_value(v) : 0;
 			json_decref(v);
 		}
-		if (docker_run(d, &spec, job_exec_done, j, &err) < 0)
-			goto fail;
+		/* the image first (pulled, built, loaded or imported once for
+		 * all jobs that need it); the container from job_image_ready */
+		{
+			struct docker_image_req ireq;
+
+			if (j->image_dr || j->dockerfile)
+				job_image_req(j, j->image_dr, &ireq);
+			else {
+				memset(&ireq, 0, sizeof ireq);
+				ireq.pull = j->image; /* --default-container */
+			}
+			j->spec = spec;
+			if (docker_image_ensure(d, &ireq, job_image_ready, j, &err) < 0)
+				goto fail;
+		}
 	} else {
 		const json_t *tl = sched_find_req(j->tool, j->reqs, j->hints, "ToolTimeLimit", NULL);
 		struct exec_local *el = sched_local(s, &err);
@@ -1472,11 +1632,14 @@ job_start(struct sched *s, const json_t *tool, const json_t *inputs, const char 
 	j->name = xstrdup(name ? name : "");
 	j->cb = cb;
 	j->arg = arg;
+	j->exit_code = -1;
 	j->step_row = store_step_create(sched_store(s), sched_opts(s)->run_id, job_label(j), err);
 	if (j->step_row < 0) {
 		job_free(j);
 		return -1;
 	}
+	j->queued_at = sched_time_ms();
+	job_notify(j, SCHED_STEP_QUEUED, STORE_PENDING, NULL);
 	sched_slot_acquire(s, job_launch, j);
 	return 0;
 }

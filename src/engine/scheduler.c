@@ -2,9 +2,12 @@
  * module, bounds concurrent tool invocations with a FIFO of waiting
  * launches, and owns the executors. Running a tool is left to job.c, graph
  * logic to workflow.c. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include "cwld/docker.h"
 #include "cwld/exec_local.h"
@@ -36,6 +39,8 @@ struct sched {
 	int cancelled;
 	struct event *kick; /* runs queued launches from the loop, never inline */
 	TAILQ_HEAD(, sched_waiter) waiting;
+	const struct sched_observer *observer;
+	void *observer_arg;
 };
 
 static void sched_kick_cb(evutil_socket_t, short, void *);
@@ -109,6 +114,131 @@ sched_local(struct sched *s, struct cwld_err *err)
 	return s->local;
 }
 
+void
+sched_set_observer(struct sched *s, const struct sched_observer *ops, void *arg)
+{
+	s->observer = ops;
+	s->observer_arg = ops ? arg : NULL;
+}
+
+void
+sched_notify_step(struct sched *s, struct sched_step_event *ev)
+{
+	void (*fn)(void *, const struct sched_step_event *) = NULL;
+
+	if (s->observer == NULL)
+		return;
+	ev->run_id = s->run_id;
+	ev->scatter_index = sched_step_scatter_index(ev->step);
+	switch (ev->phase) {
+	case SCHED_STEP_QUEUED: fn = s->observer->step_queued; break;
+	case SCHED_STEP_STARTED: fn = s->observer->step_started; break;
+	case SCHED_STEP_FINISHED: fn = s->observer->step_finished; break;
+	}
+	if (fn)
+		fn(s->observer_arg, ev);
+}
+
+int64_t
+sched_time_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Scatter index of the part of a step name in [p, end): the digits after
+ * its last dot, or -1. At most 9 digits, so it fits a long anywhere. */
+static long
+sched_part_index(const char *p, const char *end)
+{
+	const char *dot = NULL, *q;
+	long v = 0;
+
+	for (q = p; q < end; q++)
+		if (*q == '.')
+			dot = q;
+	if (dot == NULL || dot == p || end - dot - 1 < 1 || end - dot - 1 > 9)
+		return -1;
+	for (q = dot + 1; q < end; q++) {
+		if (*q < '0' || *q > '9')
+			return -1;
+		v = v * 10 + (*q - '0');
+	}
+	return v;
+}
+
+long
+sched_step_scatter_index(const char *name)
+{
+	const char *last;
+
+	if (name == NULL)
+		return -1;
+	last = strrchr(name, '/');
+	last = last ? last + 1 : name;
+	return sched_part_index(last, last + strlen(last));
+}
+
+/* Appends printf output to buf at *off, keeping it terminated. */
+static void sched_appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+sched_appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off += (size_t)n < len - *off ? (size_t)n : len - *off - 1;
+}
+
+const char *
+sched_step_scatter_note(const char *name, char *buf, size_t len)
+{
+	const char *p, *end, *dot;
+	size_t off = 0, found = 0;
+	long idx;
+	int only_last = 0;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	for (p = name; *p; p = *end ? end + 1 : end) {
+		end = strchr(p, '/');
+		end = end ? end : p + strlen(p);
+		if (sched_part_index(p, end) >= 0) {
+			found++;
+			only_last = *end == '\0';
+		}
+	}
+	/* One scattered part, the last: the short form says it all. */
+	if (found == 1 && only_last) {
+		sched_appendf(buf, len, &off, " (scatter index %ld)", sched_step_scatter_index(name));
+		return buf;
+	}
+	found = 0;
+	for (p = name; *p; p = *end ? end + 1 : end) {
+		end = strchr(p, '/');
+		end = end ? end : p + strlen(p);
+		if ((idx = sched_part_index(p, end)) < 0)
+			continue;
+		dot = memrchr(p, '.', (size_t)(end - p));
+		sched_appendf(buf, len, &off, "%s%ld of '%.*s'", found++ ? ", " : " (scatter index ",
+		    idx, (int)(dot - name), name);
+	}
+	if (found)
+		sched_appendf(buf, len, &off, ")");
+	return buf;
+}
+
 static void
 sched_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -151,8 +281,10 @@ sched_cancel(struct sched *s)
 	if (s->cancelled)
 		return;
 	s->cancelled = 1;
-	if (s->docker)
+	if (s->docker) {
 		docker_cancel_all(s->docker);
+		docker_image_cancel_all(s->docker); /* builds, loads, pulls */
+	}
 	if (s->local)
 		exec_local_cancel_all(s->local);
 	/* Queued launches see the flag when they get their slot and fail. */

@@ -510,9 +510,19 @@ wf_record_skip(struct wf_step *st, const char *name)
 	struct wf_run *w = st->w;
 	struct cwld_err err = { 0 };
 	int64_t row = store_step_create(sched_store(w->s), sched_opts(w->s)->run_id, name, &err);
+	struct sched_step_event ev = { .step = name, .exit_code = -1 };
 
 	if (row < 0 || store_step_set_state(sched_store(w->s), row, STORE_SKIPPED, NULL, &err) < 0)
 		log_warnx("run %s: step '%s': %s", sched_opts(w->s)->run_id, name, err.msg);
+	/* Queued and finished at once, so an observer's count stays whole. */
+	ev.phase = SCHED_STEP_QUEUED;
+	ev.state = STORE_PENDING;
+	ev.queued_at = sched_time_ms();
+	sched_notify_step(w->s, &ev);
+	ev.phase = SCHED_STEP_FINISHED;
+	ev.state = STORE_SKIPPED;
+	ev.finished_at = ev.queued_at;
+	sched_notify_step(w->s, &ev);
 }
 
 /* The last part of a loop reference: "o1", "step/o1" or "file#step/o1"

@@ -9,6 +9,9 @@
 #include "cwld/log.h"
 
 static int log_level = 1;
+static void (*log_hook_before)(void *);
+static void (*log_hook_after)(void *);
+static void *log_hook_arg;
 
 static void log_vwrite(const char *fmt, va_list ap, const char *errstr)
     __attribute__((format(printf, 1, 0)));
@@ -31,11 +34,23 @@ log_vwrite(const char *fmt, va_list ap, const char *errstr)
 	char buf[4096];
 
 	vsnprintf(buf, sizeof buf, fmt, ap);
+	if (log_hook_before)
+		log_hook_before(log_hook_arg);
 	if (errstr != NULL)
 		fprintf(stderr, "cwld: %s: %s\n", buf, errstr);
 	else
 		fprintf(stderr, "cwld: %s\n", buf);
 	fflush(stderr);
+	if (log_hook_after)
+		log_hook_after(log_hook_arg);
+}
+
+void
+log_set_hook(void (*before)(void *), void (*after)(void *), void *arg)
+{
+	log_hook_before = before;
+	log_hook_after = after;
+	log_hook_arg = arg;
 }
 
 void
