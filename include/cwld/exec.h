@@ -23,6 +23,8 @@ struct exec_spec {
 	const char *stderr_path; /* required: file that receives stderr */
 	/* Docker only */
 	const char *image;       /* image reference; NULL for local execution */
+	int image_present;       /* made present by the caller (docker_image_ensure):
+	                          * no inspect or pull before create */
 	const struct exec_mount *mounts;
 	size_t nmounts;
 	int network;             /* 0: network "none" */

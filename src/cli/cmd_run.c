@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "cwld/cli.h"
+#include "cwld/cli_inputs.h"
 #include "cwld/expr.h"
 #include "cwld/fs.h"
 #include "cwld/load.h"
@@ -36,12 +37,13 @@ static void
 run_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: cwld run [OPTIONS] PROCESS [JOB]\n"
-	    "       cwl-runner [OPTIONS] PROCESS [JOB]\n"
+	    "usage: cwld run [OPTIONS] PROCESS [JOB] [--INPUT VALUE ...]\n"
+	    "       cwl-runner [OPTIONS] PROCESS [JOB] [--INPUT VALUE ...]\n"
 	    "\n"
 	    "Runs a CWL CommandLineTool, ExpressionTool or Workflow with the inputs in JOB\n"
-	    "(YAML or JSON; none means no inputs) and prints the output object as JSON on\n"
-	    "stdout. Tools with a DockerRequirement run in containers through the Docker\n"
+	    "(YAML or JSON; none means no inputs) and those given after it as --name\n"
+	    "value (they win; `cwld run PROCESS --help` lists them), and prints the\n"
+	    "output object as JSON on stdout. Options go before PROCESS. Tools with a DockerRequirement run in containers through the Docker\n"
 	    "Engine API ($DOCKER_HOST or /var/run/docker.sock); others run on the host.\n"
 	    "The image is made present first: dockerPull/dockerImageId are pulled when\n"
 	    "missing, dockerLoad (a `docker save` tarball) loaded, dockerImport (a root\n"
@@ -168,13 +170,14 @@ cmd_run(int argc, char **argv)
 	char *cache_dir = NULL;
 	const char *opt_state = NULL, *opt_outdir = NULL, *opt_cache = NULL;
 	int ch, rc = CWLD_EXIT_USAGE, leave = 0, verbosity = 1;
+	int njob, ninput, i, want_inputs_help = 0;
 	int progress = PROGRESS_TTY_AUTO;
 	long parallel = sysconf(_SC_NPROCESSORS_ONLN);
 	char *end;
 
 	so.parallel = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+qvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o': opt_outdir = optarg; break;
 		case 'p':
@@ -204,10 +207,19 @@ cmd_run(int argc, char **argv)
 		}
 	}
 	log_set_level(verbosity);
-	if (argc - optind < 1 || argc - optind > 2) {
+	if (argc - optind < 1) {
 		run_usage(stderr);
 		return CWLD_EXIT_USAGE;
 	}
+	/* PROCESS [JOB] [--input value ...]: the job is the one argument after
+	 * the process that is not an option */
+	njob = argc - optind >= 2 && strncmp(argv[optind + 1], "--", 2) != 0 &&
+	    strcmp(argv[optind + 1], "-h") != 0 ? 1 : 0;
+	ninput = argc - optind - 1 - njob;
+	for (i = 0; i < ninput; i++)
+		if (strcmp(argv[optind + 1 + njob + i], "--help") == 0 ||
+		    strcmp(argv[optind + 1 + njob + i], "-h") == 0)
+			want_inputs_help = 1;
 	if (so.default_container && !so.no_container)
 		so.force_docker = 1; /* as the reference runner: an image for every tool */
 
@@ -218,7 +230,13 @@ cmd_run(int argc, char **argv)
 		rc = err.code ? err.code : CWLD_EXIT_USAGE;
 		goto out;
 	}
-	if (argc - optind == 2) {
+	if (want_inputs_help) {
+		printf("usage: cwld run [OPTIONS] %s [JOB] [--INPUT VALUE ...]\n\n", argv[optind]);
+		cli_inputs_usage(process, stdout);
+		rc = CWLD_EXIT_OK;
+		goto out;
+	}
+	if (njob) {
 		/* cwltest passes file:// URIs; the job file is read as a path. */
 		if (strncmp(argv[optind + 1], "file:", 5) == 0) {
 			job_path = uri_to_path(argv[optind + 1]);
@@ -236,6 +254,18 @@ cmd_run(int argc, char **argv)
 		}
 	} else
 		job = json_object();
+	{
+		char *cwd = fs_abspath(".");
+		int ok = cli_inputs_parse(process, job, ninput,
+		    (const char *const *)argv + optind + 1 + njob, cwd, &err);
+
+		free(cwd);
+		if (ok < 0) {
+			fprintf(stderr, "cwld run: %s\n", err.msg);
+			rc = CWLD_EXIT_USAGE;
+			goto out;
+		}
+	}
 	/* Requirements given in the job document apply to the process and
 	 * override its own (they come last, and the last entry wins). */
 	if (json_is_array(json_object_get(job, "cwl:requirements"))) {
@@ -256,7 +286,7 @@ cmd_run(int argc, char **argv)
 		free(cwd);
 	}
 	if (inputs == NULL) {
-		fprintf(stderr, "%s: %s\n", argc - optind == 2 ? argv[optind + 1] : argv[optind], err.msg);
+		fprintf(stderr, "%s: %s\n", njob ? argv[optind + 1] : argv[optind], err.msg);
 		rc = err.code ? err.code : CWLD_EXIT_USAGE;
 		goto out;
 	}

@@ -1410,6 +1410,7 @@ job_image_ready(void *arg, const char *ref, const struct cwld_err *ierr)
 			    err.msg);
 	}
 	j->spec.image = j->image;
+	j->spec.image_present = 1; /* docker_image_ensure has just seen it */
 	d = sched_docker(j->s, &err);
 	if (d == NULL || docker_run(d, &j->spec, job_exec_done, j, &err) < 0)
 		job_fail(j, err.code ? err.code : CWLD_EXIT_FAILED, "%s", err.msg);

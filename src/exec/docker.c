@@ -55,6 +55,7 @@ struct docker_run {
 	char *image;
 	json_t *body;                /* the create request */
 	int timelimit_s;
+	int image_present;           /* skip inspect (and pull) */
 	char *out_path, *err_path;
 	int out_fd, err_fd;
 	int in_fd;                   /* stdin file, -1 when none or all sent */
@@ -68,6 +69,7 @@ struct docker_run {
 	struct http_xfer *stop;
 	struct event *limit;
 	struct event *kick;          /* start, once the wait is registered */
+	struct event *defer;         /* the first step, from the loop */
 	int holds_slot;
 	int canceled;
 	int start_done;              /* start answered 2xx */
@@ -508,6 +510,16 @@ docker_slot_release(struct docker_run *r)
 	}
 }
 
+static void docker_slot_acquire(struct docker_run *r);
+
+static void
+docker_defer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	docker_slot_acquire(arg);
+}
+
 static void
 docker_slot_acquire(struct docker_run *r)
 {
@@ -555,7 +567,9 @@ docker_run_finish(struct docker_run *r)
 		event_free(r->limit);
 	if (r->kick != NULL)
 		event_free(r->kick);
-	r->limit = r->kick = NULL;
+	if (r->defer != NULL)
+		event_free(r->defer);
+	r->limit = r->kick = r->defer = NULL;
 	r->cb(r->arg, &r->res);
 	json_decref(r->body);
 	free(r->image);
@@ -1442,6 +1456,8 @@ docker_run_ready(void *arg, const char *errmsg)
 		r->res.unreachable = 1;
 		docker_run_fail(r, "docker engine unreachable at '%s': %s",
 		    r->d->host.spec, errmsg);
+	} else if (r->image_present) {
+		docker_slot_acquire(r);
 	} else if (docker_run_inspect(r) == -1) {
 		docker_run_fail(r, "cannot inspect image '%s'", r->image);
 	}
@@ -1494,6 +1510,7 @@ docker_run(struct docker *d, const struct exec_spec *spec, exec_done_cb cb,
 	r->arg = arg;
 	r->out_fd = r->err_fd = r->in_fd = -1;
 	r->timelimit_s = spec->timelimit_s;
+	r->image_present = spec->image_present;
 	r->image = xstrdup(spec->image);
 	r->out_path = xstrdup(spec->stdout_path);
 	r->err_path = xstrdup(spec->stderr_path);
@@ -1528,7 +1545,16 @@ docker_run(struct docker *d, const struct exec_spec *spec, exec_done_cb cb,
 	if (rc == -1)
 		goto out;
 	TAILQ_INSERT_TAIL(&d->runs, r, entry);
-	if (rc == 1 && docker_run_inspect(r) == -1) {
+	if (rc == 1 && r->image_present) {
+		/* from the loop: never a callback from inside docker_run */
+		r->defer = event_new(d->base, -1, 0, docker_defer_cb, r);
+		if (r->defer == NULL) {
+			TAILQ_REMOVE(&d->runs, r, entry);
+			err_set(err, CWLD_EXIT_FAILED, "docker: out of events");
+			goto out;
+		}
+		event_active(r->defer, EV_TIMEOUT, 0);
+	} else if (rc == 1 && docker_run_inspect(r) == -1) {
 		/* never a callback from inside docker_run */
 		TAILQ_REMOVE(&d->runs, r, entry);
 		err_set(err, CWLD_EXIT_FAILED, "%s", r->res.msg);
@@ -1733,6 +1759,8 @@ docker_free(struct docker *d)
 			event_free(r->limit);
 		if (r->kick != NULL)
 			event_free(r->kick);
+		if (r->defer != NULL)
+			event_free(r->defer);
 		json_decref(r->body);
 		free(r->image);
 		free(r->out_path);

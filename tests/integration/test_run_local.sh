@@ -34,4 +34,16 @@ rc=$?
 set -e
 check "wrong input type exits 2" test "$rc" -eq 2
 check "wrong input type names the input" grep -q "message" "$TMP/bad.err"
+
+# Inputs on the command line after the process, as cwl-runner takes them.
+D=$CWLD_SOURCE_DIR/tests/integration/data
+"$CWLD" run --quiet --state-dir "$TMP/s-cli" --outdir "$TMP/out-cli" "$D/echo-tool.cwl" --message "from the command line" >/dev/null
+check "--message VALUE reaches the tool" test "$(cat "$TMP/out-cli/said.txt")" = "from the command line"
+"$CWLD" run "$D/echo-tool.cwl" --help >"$TMP/inputs-help.txt"
+check "PROCESS --help lists its inputs" grep -q -- "--message string" "$TMP/inputs-help.txt"
+set +e
+"$CWLD" run --quiet --state-dir "$TMP/s-cli" "$D/echo-tool.cwl" --mesage hi >/dev/null 2>"$TMP/cli.err"
+rc=$?
+set -e
+check "a misspelt input exits 2 ($rc) and names the real one" test "$rc" -eq 2 -a -n "$(grep -- "--message" "$TMP/cli.err")"
 finish
