@@ -264,7 +264,10 @@ store_open(const char *path, struct cwld_err *err)
 	if (store_pragma(st, "PRAGMA journal_mode = WAL",
 	    strcmp(path, ":memory:") == 0 ? "memory" : "wal", err) == -1 ||
 	    store_pragma(st, "PRAGMA foreign_keys = ON", NULL, err) == -1 ||
-	    store_pragma(st, "PRAGMA synchronous = FULL", NULL, err) == -1)
+	    /* WAL + NORMAL: a commit survives the process dying (kill -9);
+	     * only an OS crash or power loss may roll back the last ones, and
+	     * the database stays consistent. FULL cost an fsync per commit. */
+	    store_pragma(st, "PRAGMA synchronous = NORMAL", NULL, err) == -1)
 		goto out;
 	if (migrate_apply(st->db, err) == -1) {
 		err_prefix(err, "store %s", path);

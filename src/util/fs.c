@@ -39,6 +39,10 @@ fs_mkdir_p(const char *path, struct cwld_err *err)
 
 	if (path == NULL || *path == '\0')
 		return err_set(err, CWLD_EXIT_USAGE, "mkdir: empty path");
+	/* the parent usually exists: one call instead of one per component */
+	if ((mkdir(path, 0755) == 0 || errno == EEXIST) && stat(path, &st) == 0 &&
+	    S_ISDIR(st.st_mode))
+		return 0;
 	buf = xstrdup(path);
 	for (p = buf + 1; ; p++) {
 		if (*p != '/' && *p != '\0')
