@@ -10,7 +10,8 @@ set -euo pipefail
 CWLTEST_VERSION=2.7.20260814150058
 PACKAGES=(cmake build-essential pkg-config libyaml-dev libjansson-dev
 	libcurl4-openssl-dev libsqlite3-dev libevent-dev duktape-dev libssl-dev
-	libcmocka-dev clang debootstrap strace sqlite3 python3-venv busybox-static)
+	libcmocka-dev clang debootstrap strace sqlite3 python3-venv busybox-static
+	docker-registry)
 
 msg() { printf 'install-deps: %s\n' "$*"; }
 die() { printf 'install-deps: error: %s\n' "$*" >&2; exit 1; }
@@ -63,6 +64,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 	msg "installed ${#missing[@]} package(s)"
 else
 	msg "all ${#PACKAGES[@]} Debian packages present"
+fi
+# docker-registry's package enables a service on :5000 (started where
+# systemd runs). The tests start their own registry on a free port; a
+# system one is not wanted, so it is stopped and disabled.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null &&
+	systemctl is-enabled --quiet docker-registry 2>/dev/null; then
+	sudo=
+	[ "$(id -u)" = 0 ] || sudo="sudo -n"
+	$sudo systemctl disable --now docker-registry >/dev/null 2>&1 ||
+		msg "warning: cannot stop the docker-registry service (port 5000)"
 fi
 
 # --- Python venv with cwltest ----------------------------------------------

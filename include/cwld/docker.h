@@ -4,6 +4,7 @@
 #ifndef CWLD_DOCKER_H
 #define CWLD_DOCKER_H
 #include <event2/event.h>
+#include "cwld/docker_stream.h"
 #include "cwld/err.h"
 #include "cwld/exec.h"
 
@@ -51,6 +52,15 @@ int docker_gc_sync(const char *host, const char *run_id, int all, int *kept,
  * Every way a DockerRequirement names its image, made present in the engine
  * before a container is run from it. */
 
+/* How a pull is going: the image pulled and its layers summed (see
+ * docker_stream.h). Borrowed for the call. */
+struct docker_image_progress {
+	const char *image;
+	struct docker_stream_pull_sum sum;
+};
+typedef void (*docker_image_progress_cb)(void *arg,
+    const struct docker_image_progress *p);
+
 /* The fields of a DockerRequirement; any may be NULL, all borrowed for the
  * call only. */
 struct docker_image_req {
@@ -64,6 +74,11 @@ struct docker_image_req {
 	const char *base_uri;   /* relative load/import paths are relative to
 	                         * this file:// URI (the document); NULL: the
 	                         * current directory */
+	/* or NULL: called with docker_image_ensure's arg, on the loop, while
+	 * a pull runs (when a layer appears or completes, and at most every
+	 * 250 ms as bytes arrive); never after cb. It must not call back
+	 * into docker_image. */
+	docker_image_progress_cb progress;
 };
 
 #define DOCKER_IMAGE_DOCKERFILE_REPO "cwld-dockerfile"

@@ -28,7 +28,9 @@ void progress_free(struct progress *p);
 
 /* Takes in one event (borrowed); now_ms is the caller's monotonic clock
  * when it arrived, the base of elapsed times. An event for a step not seen
- * queued counts it from then on. */
+ * queued counts it from then on. A PROGRESS event's detail replaces the
+ * image on a running step's line until a NULL detail or its end; for a
+ * step not running it is ignored. */
 void progress_step_event(struct progress *p, const struct sched_step_event *ev, int64_t now_ms);
 void progress_get_counts(const struct progress *p, struct progress_counts *c);
 

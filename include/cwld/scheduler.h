@@ -79,6 +79,7 @@ enum sched_step_phase {
 	SCHED_STEP_QUEUED,
 	SCHED_STEP_STARTED,
 	SCHED_STEP_FINISHED,
+	SCHED_STEP_PROGRESS,  /* started, not finished: detail changed */
 };
 
 struct sched_step_event {
@@ -96,6 +97,9 @@ struct sched_step_event {
 	const char *stderr_path;  /* until known (set from STARTED on for tools) */
 	const char *log_dir;      /* work dir log/ of the attempt, or NULL */
 	const char *msg;          /* FINISHED and not success: why, else NULL */
+	const char *detail;       /* PROGRESS: what the step waits for, e.g.
+	                           * "pulling debian:x 12.3/45.6 MB (2/3
+	                           * layers)"; NULL: nothing any more */
 };
 
 /* Callbacks run on the loop, inside the scheduler's own callbacks: they
@@ -104,6 +108,7 @@ struct sched_observer {
 	void (*step_queued)(void *arg, const struct sched_step_event *ev);
 	void (*step_started)(void *arg, const struct sched_step_event *ev);
 	void (*step_finished)(void *arg, const struct sched_step_event *ev);
+	void (*step_progress)(void *arg, const struct sched_step_event *ev);
 };
 
 /* Sets the one observer of the run (ops borrowed, must outlive its use;

@@ -165,6 +165,7 @@ static const struct sched_observer progress_tty_observer = {
 	.step_queued = progress_tty_step,
 	.step_started = progress_tty_step,
 	.step_finished = progress_tty_step,
+	.step_progress = progress_tty_step,
 };
 
 struct progress_tty *

@@ -67,6 +67,7 @@ struct job {
 	const json_t *image_dr; /* the DockerRequirement naming j->image, or NULL */
 	char *dockerfile; /* --build-missing: made from SoftwareRequirement */
 	struct exec_spec spec; /* for docker_run once the image is there */
+	int pulling;     /* the observer was told of a pull (SCHED_STEP_PROGRESS) */
 };
 
 static void
@@ -1384,6 +1385,30 @@ job_pick_image(struct job *j, struct cwld_err *err)
 	return 0;
 }
 
+/* How the pull of the job's image goes (docker_image_ensure), for the
+ * observer's live view: a PROGRESS event with the step's detail. */
+static void
+job_image_progress(void *arg, const struct docker_image_progress *p)
+{
+	struct job *j = arg;
+	struct sched_step_event ev = { 0 };
+	char sum[96], *detail;
+
+	detail = xasprintf("pulling %s %s", p->image,
+	    docker_stream_pull_text(&p->sum, sum, sizeof sum));
+	j->pulling = 1;
+	ev.phase = SCHED_STEP_PROGRESS;
+	ev.step = job_label(j);
+	ev.state = STORE_RUNNING;
+	ev.queued_at = j->queued_at;
+	ev.started_at = j->started_at;
+	ev.exit_code = j->exit_code;
+	ev.image = j->image;
+	ev.detail = detail;
+	sched_notify_step(j->s, &ev);
+	free(detail);
+}
+
 /* The image is there (docker_image_ensure): the container starts. */
 static void
 job_image_ready(void *arg, const char *ref, const struct cwld_err *ierr)
@@ -1392,6 +1417,16 @@ job_image_ready(void *arg, const char *ref, const struct cwld_err *ierr)
 	struct cwld_err err = { 0 };
 	struct docker *d;
 
+	if (j->pulling) {
+		struct sched_step_event ev = { 0 };
+
+		j->pulling = 0;
+		ev.phase = SCHED_STEP_PROGRESS; /* detail NULL: pulled */
+		ev.step = job_label(j);
+		ev.state = STORE_RUNNING;
+		ev.image = j->image;
+		sched_notify_step(j->s, &ev);
+	}
 	if (sched_cancelled(j->s)) {
 		job_fail(j, CWLD_EXIT_FAILED, "cancelled");
 		return;
@@ -1592,6 +1627,7 @@ job_launch(void *arg)
 				memset(&ireq, 0, sizeof ireq);
 				ireq.pull = j->image; /* --default-container */
 			}
+			ireq.progress = job_image_progress;
 			j->spec = spec;
 			if (docker_image_ensure(d, &ireq, job_image_ready, j, &err) < 0)
 				goto fail;

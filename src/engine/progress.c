@@ -26,6 +26,7 @@ enum progress_state {
 struct progress_step {
 	char *name;
 	char *image;          /* NULL on the host */
+	char *detail;         /* running: what it waits for (a pull), or NULL */
 	char *why;            /* first line of the failure message, or NULL */
 	enum progress_state state;
 	int started;          /* it got as far as starting */
@@ -79,6 +80,7 @@ progress_free(struct progress *p)
 	for (i = 0; i < p->nsteps; i++) {
 		free(p->steps[i]->name);
 		free(p->steps[i]->image);
+		free(p->steps[i]->detail);
 		free(p->steps[i]->why);
 		free(p->steps[i]);
 	}
@@ -148,7 +150,10 @@ progress_step_event(struct progress *p, const struct sched_step_event *ev, int64
 
 	if (ev->step == NULL)
 		return;
-	st = progress_find(p, ev->step, 1);
+	/* a late detail must not bring back a finished or unknown step */
+	st = progress_find(p, ev->step, ev->phase != SCHED_STEP_PROGRESS);
+	if (st == NULL)
+		return;
 	switch (ev->phase) {
 	case SCHED_STEP_QUEUED:
 		break; /* counted by progress_find */
@@ -164,7 +169,15 @@ progress_step_event(struct progress *p, const struct sched_step_event *ev, int64
 		TAILQ_INSERT_TAIL(&p->running, st, link);
 		p->c.running++;
 		break;
+	case SCHED_STEP_PROGRESS:
+		if (st->state != PROGRESS_RUNNING)
+			break;
+		free(st->detail);
+		st->detail = ev->detail ? xstrdup(ev->detail) : NULL;
+		break;
 	case SCHED_STEP_FINISHED:
+		free(st->detail);
+		st->detail = NULL;
 		progress_leave(p, st);
 		st->state = progress_final_state(ev->state);
 		st->finished_ms = now_ms;
@@ -327,7 +340,9 @@ progress_step_line(struct progress_line *l, const struct progress_step *st, int6
 			progress_text(l, ": exit code %d", st->exit_code);
 		else if (st->why)
 			progress_text(l, ": %s", st->why);
-	} else if (st->image)
+	} else if (st->detail)
+		progress_text(l, "  %s", st->detail);
+	else if (st->image)
 		progress_text(l, "  in %s", st->image);
 }
 

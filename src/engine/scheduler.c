@@ -134,6 +134,7 @@ sched_notify_step(struct sched *s, struct sched_step_event *ev)
 	case SCHED_STEP_QUEUED: fn = s->observer->step_queued; break;
 	case SCHED_STEP_STARTED: fn = s->observer->step_started; break;
 	case SCHED_STEP_FINISHED: fn = s->observer->step_finished; break;
+	case SCHED_STEP_PROGRESS: fn = s->observer->step_progress; break;
 	}
 	if (fn)
 		fn(s->observer_arg, ev);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -23,6 +24,7 @@
 #include <openssl/evp.h>
 
 #include "cwld/docker.h"
+#include "cwld/docker_stream.h"
 #include "docker_int.h"
 #include "cwld/fs.h"
 #include "cwld/http.h"
@@ -33,9 +35,9 @@
 /* pull, build, load, import and downloads: images can be large */
 #define DOCKER_IMAGE_LONG_MS (2L * 60 * 60 * 1000)
 #define DOCKER_IMAGE_MAX_DOCKERFILE (1u << 20)
-#define DOCKER_IMAGE_MAX_LINE (64u * 1024)    /* one JSON line of an answer */
 #define DOCKER_IMAGE_MAX_DOWNLOAD (64LL << 30)
 #define DOCKER_IMAGE_HASH_CHUNK (1u << 20)    /* hashed per loop turn */
+#define DOCKER_IMAGE_PROGRESS_MS 250          /* between reports of bytes */
 
 enum docker_image_kind {
 	DOCKER_IMAGE_NAME,   /* dockerPull / dockerImageId only */
@@ -53,6 +55,7 @@ enum docker_image_state {
 struct docker_image_waiter {
 	TAILQ_ENTRY(docker_image_waiter) entry;
 	docker_image_cb cb;
+	docker_image_progress_cb progress; /* or NULL */
 	void *arg;
 };
 TAILQ_HEAD(docker_image_waiters, docker_image_waiter);
@@ -90,10 +93,11 @@ struct docker_image_op {
 	EVP_MD_CTX *md;
 
 	/* the JSON lines of a pull, build, load or import */
-	char *line;
-	size_t line_len, line_cap;
-	int line_long;               /* dropping a line over the cap */
+	struct docker_stream lines;
 	char *stream_err;            /* the first "error" */
+	struct docker_stream_pull pulled; /* NAME: layers so far */
+	struct docker_stream_pull_sum reported; /* ... as last reported */
+	long long reported_ms;       /* when, monotonic */
 	char *loaded;                /* LOAD: the "Loaded image" reference */
 	char tail[1024];             /* FILE: the last output, for errors */
 	size_t tail_len;
@@ -253,9 +257,8 @@ docker_image_release(struct docker_image_op *op)
 	op->hash_ev = NULL;
 	EVP_MD_CTX_free(op->md);
 	op->md = NULL;
-	free(op->line);
-	op->line = NULL;
-	op->line_len = op->line_cap = 0;
+	docker_stream_release(&op->lines);
+	docker_stream_pull_release(&op->pulled);
 	free(op->stream_err);
 	op->stream_err = NULL;
 }
@@ -486,9 +489,45 @@ docker_image_tail_text(const struct docker_image_op *op, char *buf, size_t size)
 	buf[o] = '\0';
 }
 
-static void
-docker_image_line(struct docker_image_op *op, const char *line, size_t len)
+static long long
+docker_image_now_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Tells the waiters that asked how the pull goes when the sum changed
+ * since the last report: at once when a layer appears or completes, else
+ * at most every DOCKER_IMAGE_PROGRESS_MS. */
+static void
+docker_image_progress(struct docker_image_op *op)
+{
+	struct docker_image_progress pr;
+	struct docker_image_waiter *w;
+	long long now = docker_image_now_ms();
+
+	docker_stream_pull_sum(&op->pulled, &pr.sum);
+	if (pr.sum.layers_done == op->reported.layers_done &&
+	    pr.sum.layers_total == op->reported.layers_total &&
+	    (now - op->reported_ms < DOCKER_IMAGE_PROGRESS_MS ||
+	    (pr.sum.bytes_done == op->reported.bytes_done &&
+	    pr.sum.bytes_total == op->reported.bytes_total)))
+		return;
+	op->reported = pr.sum;
+	op->reported_ms = now;
+	pr.image = op->pull;
+	TAILQ_FOREACH(w, &op->waiters, entry)
+		if (w->progress != NULL)
+			w->progress(w->arg, &pr);
+}
+
+/* One JSON line of op's answer (docker_stream_line_fn). */
+static void
+docker_image_line(void *arg, const char *line, size_t len)
+{
+	struct docker_image_op *op = arg;
 	json_t *j;
 	const char *e, *s;
 	size_t n;
@@ -496,6 +535,12 @@ docker_image_line(struct docker_image_op *op, const char *line, size_t len)
 	j = json_loadb(line, len, 0, NULL);
 	if (j == NULL)
 		return;
+	/* every line may report: one held back by the rate limit goes with the
+	 * next, and extracting a large layer writes lines all along */
+	if (op->kind == DOCKER_IMAGE_NAME && op->state == DOCKER_IMAGE_RUNNING) {
+		docker_stream_pull_line(&op->pulled, j);
+		docker_image_progress(op);
+	}
 	e = json_string_value(json_object_get(j, "error"));
 	if (e == NULL)
 		e = json_string_value(json_object_get(json_object_get(j,
@@ -533,35 +578,8 @@ static int
 docker_image_data(void *arg, const char *data, size_t len)
 {
 	struct docker_image_op *op = arg;
-	const char *nl;
-	size_t n;
 
-	while (len > 0) {
-		nl = memchr(data, '\n', len);
-		n = nl != NULL ? (size_t)(nl - data) : len;
-		if (!op->line_long && op->line_len + n > DOCKER_IMAGE_MAX_LINE) {
-			op->line_long = 1; /* progress noise: not worth keeping */
-			op->line_len = 0;
-		}
-		if (!op->line_long) {
-			if (op->line_len + n + 1 > op->line_cap) {
-				op->line_cap = 2 * (op->line_len + n + 1);
-				if (op->line_cap < 4096)
-					op->line_cap = 4096;
-				op->line = xreallocarray(op->line, op->line_cap, 1);
-			}
-			memcpy(op->line + op->line_len, data, n);
-			op->line_len += n;
-		}
-		if (nl == NULL)
-			break;
-		if (!op->line_long)
-			docker_image_line(op, op->line, op->line_len);
-		op->line_len = 0;
-		op->line_long = 0;
-		data = nl + 1;
-		len -= n + 1;
-	}
+	docker_stream_feed(&op->lines, data, len, docker_image_line, op);
 	return 0;
 }
 
@@ -637,9 +655,7 @@ docker_image_produced_cb(void *arg, const struct http_response *res)
 	char m[700], tail[400] = "", *ename, *path;
 
 	op->x = NULL;
-	if (op->line_len > 0 && !op->line_long) /* a last line without '\n' */
-		docker_image_line(op, op->line, op->line_len);
-	op->line_len = 0;
+	docker_stream_end(&op->lines, docker_image_line, op); /* no '\n' */
 	if (res->status != 200 || op->stream_err != NULL) {
 		if (op->stream_err != NULL)
 			snprintf(m, sizeof m, "%s", op->stream_err);
@@ -1141,6 +1157,7 @@ docker_image_ensure(struct docker *d, const struct docker_image_req *req,
 
 	w = xcalloc(1, sizeof *w);
 	w->cb = cb;
+	w->progress = req->progress;
 	w->arg = arg;
 	TAILQ_FOREACH(o, &d->images, entry) {
 		if (o->state != DOCKER_IMAGE_FAILED && strcmp(o->key, key) == 0)

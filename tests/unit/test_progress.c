@@ -221,6 +221,43 @@ test_render_no_control_bytes(void **state)
 	progress_free(p);
 }
 
+/* A pull's detail replaces the image on the running line until cleared;
+ * one for a step not running (never started, or finished) is ignored. */
+static void
+test_render_detail(void **state)
+{
+	struct progress *p = progress_new();
+	struct sched_step_event ev = { 0 };
+	size_t n;
+	char *s;
+
+	(void)state;
+	feed(p, SCHED_STEP_QUEUED, "q", STORE_PENDING, -1, NULL, NULL, 0);
+	feed(p, SCHED_STEP_STARTED, "a", STORE_RUNNING, -1, "reg:5000/x:1", NULL, 0);
+	ev.phase = SCHED_STEP_PROGRESS;
+	ev.state = STORE_RUNNING;
+	ev.image = "reg:5000/x:1";
+	ev.detail = "pulling reg:5000/x:1 12.3/45.6 MB (2/3 layers)";
+	ev.step = "a";
+	progress_step_event(p, &ev, 1000);
+	ev.step = "q";
+	progress_step_event(p, &ev, 1000);
+	ev.step = "nobody";
+	progress_step_event(p, &ev, 1000);
+	s = progress_render(p, 0, 3200, 200, 8, 0, &n);
+	assert_string_equal(s,
+	    "[3.2s] done 0/2, running 1, queued 1\n"
+	    "  running   3.2s  a  pulling reg:5000/x:1 12.3/45.6 MB (2/3 layers)\n");
+	free(s);
+	ev.step = "a";
+	ev.detail = NULL;
+	progress_step_event(p, &ev, 4000);
+	s = progress_render(p, 0, 4000, 200, 8, 0, &n);
+	assert_non_null(strstr(s, "  running   4.0s  a  in reg:5000/x:1\n"));
+	free(s);
+	progress_free(p);
+}
+
 /* Events a real run reports to its observer. */
 struct seen {
 	json_t *events; /* [{phase, step, state, scatter, exit, ...}] */
@@ -418,6 +455,7 @@ main(void)
 		cmocka_unit_test(test_render_block),
 		cmocka_unit_test(test_render_bounded),
 		cmocka_unit_test(test_render_no_control_bytes),
+		cmocka_unit_test(test_render_detail),
 		cmocka_unit_test(test_observer_real_run),
 	};
 
