@@ -599,6 +599,15 @@ docker_run_fail(struct docker_run *r, const char *fmt, ...)
 		docker_run_finish(r);
 }
 
+/* 409 "removal ... is already in progress": someone else (a gc, another
+ * cwld's sweep, a user) is removing it; the outcome is the same. */
+static int
+docker_removing(const struct http_response *res)
+{
+	return res->status == 409 && res->body != NULL &&
+	    strstr(res->body, "already in progress") != NULL;
+}
+
 static void
 docker_removed_cb(void *arg, const struct http_response *res)
 {
@@ -606,7 +615,7 @@ docker_removed_cb(void *arg, const struct http_response *res)
 	char m[256];
 
 	r->op = NULL;
-	if (res->status != 204 && res->status != 404) {
+	if (res->status != 204 && res->status != 404 && !docker_removing(res)) {
 		docker_engine_msg(res, m, sizeof m);
 		log_warnx("cannot remove container %.12s: %s", r->id, m);
 	}
@@ -1333,7 +1342,7 @@ docker_sweep_removed_cb(void *arg, const struct http_response *res)
 	char m[256];
 
 	(void)arg;
-	if (res->status != 204 && res->status != 404) {
+	if (res->status != 204 && res->status != 404 && !docker_removing(res)) {
 		docker_engine_msg(res, m, sizeof m);
 		log_warnx("cannot remove a container left by a dead cwld process: %s", m);
 	}
