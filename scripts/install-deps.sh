@@ -10,7 +10,8 @@ set -euo pipefail
 CWLTEST_VERSION=2.7.20260814150058
 PACKAGES=(cmake build-essential pkg-config libyaml-dev libjansson-dev
 	libcurl4-openssl-dev libsqlite3-dev libevent-dev duktape-dev libssl-dev
-	libcmocka-dev clang debootstrap strace sqlite3 python3-venv busybox-static
+	libcmocka-dev clang libclang-rt-14-dev debootstrap strace sqlite3 time
+	python3-venv busybox-static
 	docker-registry)
 
 msg() { printf 'install-deps: %s\n' "$*"; }
