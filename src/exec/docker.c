@@ -1714,16 +1714,15 @@ docker_easy_remove(const struct docker_host *dh, const char *api,
 	if (docker_easy(dh, "DELETE", path, DOCKER_SHORT_MS, &status, &body,
 	    NULL, err) == -1)
 		goto out;
+	memset(&res, 0, sizeof res);
+	res.status = status;
+	res.body = body;
+	res.len = strlen(body);
 	if (status == 204) {
 		ret = 1;
-	} else if (status == 404 || (status == 409 &&
-	    strstr(body, "already in progress") != NULL)) {
+	} else if (status == 404 || docker_removing(&res)) {
 		ret = 0; /* gone, or someone else is removing it */
 	} else {
-		memset(&res, 0, sizeof res);
-		res.status = status;
-		res.body = body;
-		res.len = strlen(body);
 		docker_engine_msg(&res, m, sizeof m);
 		err_set(err, CWLD_EXIT_FAILED, "cannot remove container %.12s: %s",
 		    id, m);
