@@ -26,6 +26,7 @@
 
 #include "cwld/docker.h"
 #include "cwld/xmalloc.h"
+#include "testutil.h"
 
 #define SOCK "/var/run/docker.sock"
 #define IMAGE "cwld-test/busybox:latest"
@@ -128,20 +129,6 @@ test_docker_list(const char *run_id)
 	free(path);
 	free(body);
 	return j;
-}
-
-static char *
-test_docker_slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = xcalloc(1, 65536);
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, 65535, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
 }
 
 static void
@@ -306,8 +293,8 @@ test_docker_stdio_exit(void **state)
 	assert_int_equal(r.res.exit_code, 3);
 	assert_int_equal(r.res.timed_out, 0);
 	assert_int_equal(strlen(r.res.container_id), 64);
-	out = test_docker_slurp(t->so);
-	err = test_docker_slurp(t->se);
+	out = tu_slurp(t->so);
+	err = tu_slurp(t->se);
 	want = xasprintf("hello\nbar\n%s\n", t->out);
 	assert_string_equal(out, want);
 	assert_string_equal(err, "oops\n");
@@ -345,7 +332,7 @@ test_docker_large_output(void **state)
 	assert_int_equal(stat(t->so, &st), 0);
 	/* sum of lengths of "1\n".."200000\n" */
 	assert_int_equal(st.st_size, 1288895);
-	err = test_docker_slurp(t->se);
+	err = tu_slurp(t->se);
 	assert_int_equal(strlen(err), 3893);
 	assert_true(strncmp(err, "1\n2\n3\n", 6) == 0);
 	free(err);
@@ -370,7 +357,7 @@ test_docker_stdin(void **state)
 	test_docker_run1(t, &s, &r);
 	assert_string_equal(r.res.msg, "");
 	assert_int_equal(r.res.exit_code, 0);
-	out = test_docker_slurp(t->so);
+	out = tu_slurp(t->so);
 	assert_int_equal(strtol(out, NULL, 10), 3);
 	free(out);
 
@@ -378,7 +365,7 @@ test_docker_stdin(void **state)
 	test_docker_spec(t, &s, m, argv2);
 	test_docker_run1(t, &s, &r);
 	assert_int_equal(r.res.exit_code, 0);
-	out = test_docker_slurp(t->so);
+	out = tu_slurp(t->so);
 	assert_string_equal(out, "");
 	free(out);
 	free(path);
@@ -407,12 +394,12 @@ test_docker_mounts_uid(void **state)
 	test_docker_run1(t, &s, &r);
 	assert_string_equal(r.res.msg, "");
 	assert_int_equal(r.res.exit_code, 0);
-	out = test_docker_slurp(t->so);
+	out = tu_slurp(t->so);
 	want = xasprintf("readonly\n%lu\n%lu\n", (unsigned long)getuid(),
 	    (unsigned long)getgid());
 	assert_string_equal(out, want);
 	assert_int_equal(access(newf, F_OK), -1);
-	c = test_docker_slurp(copy);
+	c = tu_slurp(copy);
 	assert_string_equal(c, "payload\n");
 	assert_int_equal(stat(copy, &st), 0);
 	assert_int_equal(st.st_uid, getuid());
@@ -527,7 +514,7 @@ test_docker_labels_and_removal(void **state)
 	test_docker_stop_poll(t);
 	assert_int_equal(t->labels_ok, 1);
 	assert_int_equal(r.res.exit_code, 0);
-	out = test_docker_slurp(t->so);
+	out = tu_slurp(t->so);
 	assert_string_equal(out, "done\n");
 	free(out);
 	test_docker_assert_gone(t);
@@ -571,7 +558,7 @@ test_docker_qualified_name(void **state)
 	test_docker_run1(t, &s, &r);
 	assert_string_equal(r.res.msg, "");
 	assert_int_equal(r.res.exit_code, 0);
-	out = test_docker_slurp(t->so);
+	out = tu_slurp(t->so);
 	assert_string_equal(out, "ok\n");
 	free(out);
 }
@@ -593,7 +580,7 @@ test_docker_missing_program(void **state)
 	test_docker_run1(t, &s, &r);
 	assert_int_equal(r.res.started, 1);
 	assert_int_equal(r.res.exit_code, 127);
-	err = test_docker_slurp(t->se);
+	err = tu_slurp(t->se);
 	assert_non_null(strstr(err, "cwld-no-such-program"));
 	free(err);
 	test_docker_assert_gone(t);

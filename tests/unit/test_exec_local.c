@@ -20,6 +20,7 @@
 
 #include "cwld/exec_local.h"
 #include "cwld/xmalloc.h"
+#include "testutil.h"
 
 /* string literals for argv/env arrays under -Wwrite-strings */
 #define L(s) ((char *)(s))
@@ -54,20 +55,6 @@ test_exec_local_cb(void *arg, const struct exec_result *res)
 	}
 	if (--r->t->pending == 0)
 		event_base_loopbreak(r->t->base);
-}
-
-static char *
-test_exec_local_slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = xcalloc(1, 65536);
-	size_t n;
-
-	assert_non_null(f);
-	n = fread(buf, 1, 65535, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
 }
 
 static int
@@ -156,8 +143,8 @@ test_exec_local_stdio_exit(void **state)
 	assert_int_equal(r.res.exit_code, 3);
 	assert_int_equal(r.res.timed_out, 0);
 	assert_string_equal(r.res.msg, "");
-	out = test_exec_local_slurp(t->out);
-	err = test_exec_local_slurp(t->err);
+	out = tu_slurp(t->out);
+	err = tu_slurp(t->err);
 	/* cwd as given; env is the whole environment (no HOME) */
 	want = xasprintf("hello\n%s\nbar|\n", t->dir);
 	assert_string_equal(out, want);
@@ -187,7 +174,7 @@ test_exec_local_stdin(void **state)
 	s.stdin_path = t->in;
 	test_exec_local_run(t, &s, &r);
 	assert_int_equal(r.res.exit_code, 0);
-	out = test_exec_local_slurp(t->out);
+	out = tu_slurp(t->out);
 	assert_int_equal(strtol(out, NULL, 10), 3);
 	free(out);
 
@@ -195,7 +182,7 @@ test_exec_local_stdin(void **state)
 	test_exec_local_spec(t, &s, argv2, env);
 	test_exec_local_run(t, &s, &r);
 	assert_int_equal(r.res.exit_code, 0);
-	out = test_exec_local_slurp(t->out);
+	out = tu_slurp(t->out);
 	assert_string_equal(out, "");
 	free(out);
 }
@@ -283,7 +270,7 @@ test_exec_local_timelimit(void **state)
 	assert_int_equal(r.res.timed_out, 1);
 	assert_int_equal(r.res.exit_code, 128 + 9);
 	assert_true(time(NULL) - t0 < 20);
-	out = test_exec_local_slurp(t->out);
+	out = tu_slurp(t->out);
 	assert_string_equal(out, "");
 	free(out);
 }

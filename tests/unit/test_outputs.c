@@ -19,6 +19,7 @@
 #include "cwld/fs.h"
 #include "cwld/uri.h"
 #include "cwld/xmalloc.h"
+#include "testutil.h"
 
 #define HELLO_SHA1 "sha1$f572d396fae9206628714fb2ce00f72e94f2258f"
 #define WORLD_SHA1 "sha1$9591818c07e900db7e1e0bc4b884c945e6a61b24"
@@ -28,27 +29,6 @@ struct to_state {
 	char *dir;
 	struct expr_ctx *ex;
 };
-
-static void
-to_write(const char *dir, const char *name, const char *content)
-{
-	char *p = fs_join(dir, name);
-	FILE *f = fopen(p, "w");
-
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-	free(p);
-}
-
-static void
-to_mkdir(const char *dir, const char *name)
-{
-	char *p = fs_join(dir, name);
-
-	assert_int_equal(mkdir(p, 0755), 0);
-	free(p);
-}
 
 static int
 to_setup(void **state)
@@ -63,9 +43,9 @@ to_setup(void **state)
 	s->ex = expr_ctx_new(0, NULL, &err);
 	if (s->ex == NULL)
 		fail_msg("expr_ctx_new: %s", err.msg);
-	to_write(s->dir, "a.txt", "hello\n");
-	to_write(s->dir, "b.txt", "world\n");
-	to_write(s->dir, "c.log", "");
+	tu_write(s->dir, "a.txt", "hello\n");
+	tu_write(s->dir, "b.txt", "world\n");
+	tu_write(s->dir, "c.log", "");
 	*state = s;
 	return 0;
 }
@@ -82,27 +62,6 @@ to_teardown(void **state)
 	return 0;
 }
 
-static json_t *
-to_json(const char *text)
-{
-	json_error_t jerr;
-	json_t *j = json_loads(text, JSON_DECODE_ANY, &jerr);
-
-	if (j == NULL)
-		fail_msg("bad test json: %s: %s", text, jerr.text);
-	return j;
-}
-
-static const char *
-to_str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	if (s == NULL)
-		fail_msg("missing string '%s'", key);
-	return s;
-}
-
 /* Collects with a tool whose outputs array is outputs_json. */
 static json_t *
 to_collect(struct to_state *s, const char *outputs_json,
@@ -111,9 +70,9 @@ to_collect(struct to_state *s, const char *outputs_json,
 	json_t *tool, *inputs, *runtime, *ret;
 
 	tool = json_pack("{s:s, s:s, s:o}", "class", "CommandLineTool",
-	    "cwlVersion", "v1.2", "outputs", to_json(outputs_json));
-	inputs = to_json(inputs_json != NULL ? inputs_json : "{}");
-	runtime = to_json(runtime_json != NULL ? runtime_json : "{}");
+	    "cwlVersion", "v1.2", "outputs", tu_json(outputs_json));
+	inputs = tu_json(inputs_json != NULL ? inputs_json : "{}");
+	runtime = tu_json(runtime_json != NULL ? runtime_json : "{}");
 	memset(err, 0, sizeof *err);
 	ret = outputs_collect(tool, inputs, runtime, s->dir, s->ex, err);
 	json_decref(tool);
@@ -138,21 +97,21 @@ test_glob_files(void **state)
 	l = json_object_get(r, "all");
 	assert_int_equal(json_array_size(l), 2);
 	f = json_array_get(l, 0);
-	assert_string_equal(to_str(f, "class"), "File");
-	assert_string_equal(to_str(f, "basename"), "a.txt");
-	assert_string_equal(to_str(f, "nameroot"), "a");
-	assert_string_equal(to_str(f, "nameext"), ".txt");
-	assert_string_equal(to_str(f, "checksum"), HELLO_SHA1);
+	assert_string_equal(tu_str(f, "class"), "File");
+	assert_string_equal(tu_str(f, "basename"), "a.txt");
+	assert_string_equal(tu_str(f, "nameroot"), "a");
+	assert_string_equal(tu_str(f, "nameext"), ".txt");
+	assert_string_equal(tu_str(f, "checksum"), HELLO_SHA1);
 	assert_int_equal(json_integer_value(json_object_get(f, "size")), 6);
 	want = fs_join(s->dir, "a.txt");
-	assert_string_equal(to_str(f, "path"), want);
+	assert_string_equal(tu_str(f, "path"), want);
 	free(want);
-	want = uri_from_path(to_str(f, "path"));
-	assert_string_equal(to_str(f, "location"), want);
+	want = uri_from_path(tu_str(f, "path"));
+	assert_string_equal(tu_str(f, "location"), want);
 	free(want);
 	f = json_array_get(l, 1);
-	assert_string_equal(to_str(f, "basename"), "b.txt");
-	assert_string_equal(to_str(f, "checksum"), WORLD_SHA1);
+	assert_string_equal(tu_str(f, "basename"), "b.txt");
+	assert_string_equal(tu_str(f, "checksum"), WORLD_SHA1);
 	json_decref(r);
 
 	/* An array of patterns; results in pattern order. */
@@ -163,9 +122,9 @@ test_glob_files(void **state)
 		fail_msg("%s", err.msg);
 	l = json_object_get(r, "x");
 	assert_int_equal(json_array_size(l), 2);
-	assert_string_equal(to_str(json_array_get(l, 0), "checksum"),
+	assert_string_equal(tu_str(json_array_get(l, 0), "checksum"),
 	    EMPTY_SHA1);
-	assert_string_equal(to_str(json_array_get(l, 1), "basename"), "b.txt");
+	assert_string_equal(tu_str(json_array_get(l, 1), "basename"), "b.txt");
 	json_decref(r);
 }
 
@@ -183,7 +142,7 @@ test_single_and_missing(void **state)
 	    NULL, NULL, &err);
 	if (r == NULL)
 		fail_msg("%s", err.msg);
-	assert_string_equal(to_str(json_object_get(r, "one"), "checksum"),
+	assert_string_equal(tu_str(json_object_get(r, "one"), "checksum"),
 	    HELLO_SHA1);
 	assert_true(json_is_null(json_object_get(r, "opt")));
 	assert_true(json_is_null(json_object_get(r, "nob")));
@@ -217,7 +176,7 @@ test_cwl_output_json(void **state)
 	struct cwld_err err;
 	json_t *r, *f;
 
-	to_write(s->dir, "cwl.output.json", "{\"out\": {\"class\": \"File\", "
+	tu_write(s->dir, "cwl.output.json", "{\"out\": {\"class\": \"File\", "
 	    "\"location\": \"a.txt\"}, \"p\": {\"class\": \"File\", \"path\": "
 	    "\"b.txt\"}, \"n\": 3, \"extra\": true}");
 	r = to_collect(s, "[{\"id\": \"out\", \"type\": \"File\", "
@@ -229,11 +188,11 @@ test_cwl_output_json(void **state)
 		fail_msg("%s", err.msg);
 	assert_int_equal(json_object_size(r), 4);
 	f = json_object_get(r, "out");
-	assert_string_equal(to_str(f, "checksum"), HELLO_SHA1);
-	assert_string_equal(to_str(f, "basename"), "a.txt");
-	assert_non_null(strstr(to_str(f, "location"), "file:///"));
+	assert_string_equal(tu_str(f, "checksum"), HELLO_SHA1);
+	assert_string_equal(tu_str(f, "basename"), "a.txt");
+	assert_non_null(strstr(tu_str(f, "location"), "file:///"));
 	f = json_object_get(r, "p");
-	assert_string_equal(to_str(f, "checksum"), WORLD_SHA1);
+	assert_string_equal(tu_str(f, "checksum"), WORLD_SHA1);
 	assert_int_equal(json_integer_value(json_object_get(r, "n")), 3);
 	assert_true(json_is_null(json_object_get(r, "o")));
 	json_decref(r);
@@ -246,7 +205,7 @@ test_cwl_output_json(void **state)
 	assert_non_null(strstr(err.msg, "output 'n'"));
 
 	/* Integers beyond 64 bits are read as reals, the others stay. */
-	to_write(s->dir, "cwl.output.json", "{\"big\": "
+	tu_write(s->dir, "cwl.output.json", "{\"big\": "
 	    "1000000000000000000000000000000000000000000, \"i\": [42]}");
 	r = to_collect(s, "[{\"id\": \"big\", \"type\": \"double\"}, "
 	    "{\"id\": \"i\", \"type\": {\"type\": \"array\", \"items\": "
@@ -258,7 +217,7 @@ test_cwl_output_json(void **state)
 	    "i"), 0)), 42);
 	json_decref(r);
 
-	to_write(s->dir, "cwl.output.json", "{not json");
+	tu_write(s->dir, "cwl.output.json", "{not json");
 	r = to_collect(s, "[]", NULL, NULL, &err);
 	assert_null(r);
 	assert_int_equal(err.code, CWLD_EXIT_FAILED);
@@ -272,9 +231,9 @@ test_secondary_files(void **state)
 	struct cwld_err err;
 	json_t *r, *sf;
 
-	to_write(s->dir, "r.bam", "bam");
-	to_write(s->dir, "r.bai", "hello\n");
-	to_write(s->dir, "r.sec", "x");
+	tu_write(s->dir, "r.bam", "bam");
+	tu_write(s->dir, "r.bai", "hello\n");
+	tu_write(s->dir, "r.sec", "x");
 	r = to_collect(s, "[{\"id\": \"b\", \"type\": \"File\", "
 	    "\"secondaryFiles\": [\"^.bai\", \".idx\", "
 	    "\"$(self.nameroot).sec\"], \"outputBinding\": {\"glob\": "
@@ -283,11 +242,11 @@ test_secondary_files(void **state)
 		fail_msg("%s", err.msg);
 	sf = json_object_get(json_object_get(r, "b"), "secondaryFiles");
 	assert_int_equal(json_array_size(sf), 2);
-	assert_string_equal(to_str(json_array_get(sf, 0), "basename"),
+	assert_string_equal(tu_str(json_array_get(sf, 0), "basename"),
 	    "r.bai");
-	assert_string_equal(to_str(json_array_get(sf, 0), "checksum"),
+	assert_string_equal(tu_str(json_array_get(sf, 0), "checksum"),
 	    HELLO_SHA1);
-	assert_string_equal(to_str(json_array_get(sf, 1), "basename"),
+	assert_string_equal(tu_str(json_array_get(sf, 1), "basename"),
 	    "r.sec");
 	json_decref(r);
 
@@ -335,7 +294,7 @@ test_confinement(void **state)
 	    "{\"outdir\": \"/var/spool/cwl\"}", &err);
 	if (r == NULL)
 		fail_msg("%s", err.msg);
-	assert_string_equal(to_str(json_object_get(r, "x"), "checksum"),
+	assert_string_equal(tu_str(json_object_get(r, "x"), "checksum"),
 	    HELLO_SHA1);
 	json_decref(r);
 }
@@ -347,10 +306,10 @@ test_directories(void **state)
 	struct cwld_err err;
 	json_t *r, *d, *l;
 
-	to_mkdir(s->dir, "a_dir");
-	to_mkdir(s->dir, "b_dir");
-	to_mkdir(s->dir, "c_dir");
-	to_write(s->dir, "a_dir/in.txt", "hello\n");
+	tu_mkdir(s->dir, "a_dir");
+	tu_mkdir(s->dir, "b_dir");
+	tu_mkdir(s->dir, "c_dir");
+	tu_write(s->dir, "a_dir/in.txt", "hello\n");
 	r = to_collect(s, "[{\"id\": \"dirs\", \"type\": {\"type\": "
 	    "\"array\", \"items\": \"Directory\"}, \"outputBinding\": "
 	    "{\"glob\": \"[a,b]_dir\"}}, {\"id\": \"top\", \"type\": "
@@ -361,23 +320,23 @@ test_directories(void **state)
 	l = json_object_get(r, "dirs");
 	assert_int_equal(json_array_size(l), 2);
 	d = json_array_get(l, 0);
-	assert_string_equal(to_str(d, "class"), "Directory");
-	assert_string_equal(to_str(d, "basename"), "a_dir");
+	assert_string_equal(tu_str(d, "class"), "Directory");
+	assert_string_equal(tu_str(d, "basename"), "a_dir");
 	l = json_object_get(d, "listing");
 	assert_int_equal(json_array_size(l), 1);
-	assert_string_equal(to_str(json_array_get(l, 0), "checksum"),
+	assert_string_equal(tu_str(json_array_get(l, 0), "checksum"),
 	    HELLO_SHA1);
 	d = json_array_get(json_object_get(r, "dirs"), 1);
 	assert_int_equal(json_array_size(json_object_get(d, "listing")), 0);
 	/* glob "." is the output directory itself, listed in full. */
 	d = json_object_get(r, "top");
-	assert_string_equal(to_str(d, "path"), s->dir);
+	assert_string_equal(tu_str(d, "path"), s->dir);
 	l = json_object_get(d, "listing");
 	assert_int_equal(json_array_size(l), 6);
 	d = json_array_get(l, 0);
-	assert_string_equal(to_str(d, "basename"), "a.txt");
+	assert_string_equal(tu_str(d, "basename"), "a.txt");
 	d = json_array_get(l, 1);
-	assert_string_equal(to_str(d, "basename"), "a_dir");
+	assert_string_equal(tu_str(d, "basename"), "a_dir");
 	assert_int_equal(json_array_size(json_object_get(d, "listing")), 1);
 	json_decref(r);
 }
@@ -403,9 +362,9 @@ test_expressions(void **state)
 	assert_string_equal(json_string_value(json_object_get(r, "c")),
 	    "world\n");
 	assert_int_equal(json_integer_value(json_object_get(r, "n")), 2);
-	assert_string_equal(to_str(json_object_get(r, "second"), "checksum"),
+	assert_string_equal(tu_str(json_object_get(r, "second"), "checksum"),
 	    WORLD_SHA1);
-	assert_string_equal(to_str(json_object_get(r, "second"), "format"),
+	assert_string_equal(tu_str(json_object_get(r, "second"), "format"),
 	    "http://edamontology.org/format_1929");
 	json_decref(r);
 }
@@ -417,8 +376,8 @@ test_stdout_and_record(void **state)
 	struct cwld_err err;
 	json_t *tool, *r, *rec;
 
-	to_write(s->dir, "out.txt", "hello\n");
-	tool = to_json("{\"class\": \"CommandLineTool\", \"stdout\": "
+	tu_write(s->dir, "out.txt", "hello\n");
+	tool = tu_json("{\"class\": \"CommandLineTool\", \"stdout\": "
 	    "\"out.txt\", \"outputs\": [{\"id\": \"o\", \"type\": \"stdout\"}, "
 	    "{\"id\": \"rec\", \"type\": {\"type\": \"record\", \"fields\": "
 	    "[{\"name\": \"f\", \"type\": \"File\", \"outputBinding\": "
@@ -428,10 +387,10 @@ test_stdout_and_record(void **state)
 	r = outputs_collect(tool, NULL, NULL, s->dir, s->ex, &err);
 	if (r == NULL)
 		fail_msg("%s", err.msg);
-	assert_string_equal(to_str(json_object_get(r, "o"), "checksum"),
+	assert_string_equal(tu_str(json_object_get(r, "o"), "checksum"),
 	    HELLO_SHA1);
 	rec = json_object_get(r, "rec");
-	assert_string_equal(to_str(json_object_get(rec, "f"), "checksum"),
+	assert_string_equal(tu_str(json_object_get(rec, "f"), "checksum"),
 	    WORLD_SHA1);
 	assert_true(json_is_null(json_object_get(rec, "g")));
 	json_decref(r);

@@ -16,6 +16,7 @@
 #include "cwld/fs.h"
 #include "cwld/uri.h"
 #include "cwld/xmalloc.h"
+#include "testutil.h"
 
 #define HELLO_SHA1 "sha1$f572d396fae9206628714fb2ce00f72e94f2258f"
 
@@ -23,27 +24,6 @@ struct tp_state {
 	char *dir;     /* fresh temporary directory */
 	char *base;    /* file:///dir/job.yml */
 };
-
-static void
-tp_write(const char *dir, const char *name, const char *content)
-{
-	char *p = fs_join(dir, name);
-	FILE *f = fopen(p, "w");
-
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-	free(p);
-}
-
-static void
-tp_mkdir(const char *dir, const char *name)
-{
-	char *p = fs_join(dir, name);
-
-	assert_int_equal(mkdir(p, 0755), 0);
-	free(p);
-}
 
 static int
 tp_setup(void **state)
@@ -57,8 +37,8 @@ tp_setup(void **state)
 	u = uri_from_path(s->dir);
 	s->base = xasprintf("%s/job.yml", u);
 	free(u);
-	tp_write(s->dir, "hello.txt", "hello\n");
-	tp_write(s->dir, ".bashrc", "x");
+	tu_write(s->dir, "hello.txt", "hello\n");
+	tu_write(s->dir, ".bashrc", "x");
 	*state = s;
 	return 0;
 }
@@ -75,35 +55,14 @@ tp_teardown(void **state)
 	return 0;
 }
 
-static json_t *
-tp_json(const char *text)
-{
-	json_error_t jerr;
-	json_t *j = json_loads(text, JSON_DECODE_ANY, &jerr);
-
-	if (j == NULL)
-		fail_msg("bad test json: %s: %s", text, jerr.text);
-	return j;
-}
-
-static const char *
-tp_str(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	if (s == NULL)
-		fail_msg("missing string '%s'", key);
-	return s;
-}
-
 /* Fills one input declared by input_json with job_json; NULL on error. */
 static json_t *
 tp_fill(struct tp_state *s, const char *input_json, const char *job_json,
     const struct params_opts *opts, struct cwld_err *err)
 {
-	json_t *inputs = json_array(), *job = tp_json(job_json), *ret;
+	json_t *inputs = json_array(), *job = tu_json(job_json), *ret;
 
-	json_array_append_new(inputs, tp_json(input_json));
+	json_array_append_new(inputs, tu_json(input_json));
 	memset(err, 0, sizeof *err);
 	ret = params_fill_inputs_ex(inputs, job, s->base, opts, err);
 	json_decref(inputs);
@@ -158,7 +117,7 @@ test_type_name(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		json_t *t = tp_json(cases[i][0]);
+		json_t *t = tu_json(cases[i][0]);
 		char *n = params_type_name(t);
 
 		assert_string_equal(n, cases[i][1]);
@@ -210,17 +169,17 @@ test_fill_file(void **state)
 	assert_int_equal(json_object_size(r), 1);
 	f = json_object_get(r, "f");
 	want = fs_join(s->dir, "hello.txt");
-	assert_string_equal(tp_str(f, "path"), want);
+	assert_string_equal(tu_str(f, "path"), want);
 	free(want);
-	want = uri_from_path(tp_str(f, "path"));
-	assert_string_equal(tp_str(f, "location"), want);
+	want = uri_from_path(tu_str(f, "path"));
+	assert_string_equal(tu_str(f, "location"), want);
 	free(want);
-	assert_string_equal(tp_str(f, "basename"), "hello.txt");
-	assert_string_equal(tp_str(f, "nameroot"), "hello");
-	assert_string_equal(tp_str(f, "nameext"), ".txt");
-	assert_string_equal(tp_str(f, "dirname"), s->dir);
+	assert_string_equal(tu_str(f, "basename"), "hello.txt");
+	assert_string_equal(tu_str(f, "nameroot"), "hello");
+	assert_string_equal(tu_str(f, "nameext"), ".txt");
+	assert_string_equal(tu_str(f, "dirname"), s->dir);
 	assert_int_equal(json_integer_value(json_object_get(f, "size")), 6);
-	assert_string_equal(tp_str(f, "checksum"), HELLO_SHA1);
+	assert_string_equal(tu_str(f, "checksum"), HELLO_SHA1);
 	json_decref(r);
 
 	/* "path" instead of location, no checksum by default. */
@@ -229,8 +188,8 @@ test_fill_file(void **state)
 	if (r == NULL)
 		fail_msg("%s", err.msg);
 	f = json_object_get(r, "f");
-	assert_string_equal(tp_str(f, "nameroot"), ".bashrc");
-	assert_string_equal(tp_str(f, "nameext"), "");
+	assert_string_equal(tu_str(f, "nameroot"), ".bashrc");
+	assert_string_equal(tu_str(f, "nameext"), "");
 	assert_null(json_object_get(f, "checksum"));
 	assert_int_equal(json_integer_value(json_object_get(f, "size")), 1);
 	json_decref(r);
@@ -291,7 +250,7 @@ test_fill_defaults_and_errors(void **state)
 	assert_non_null(strstr(err.msg, "does not exist"));
 
 	/* A Directory where a File is wanted. */
-	tp_mkdir(s->dir, "d");
+	tu_mkdir(s->dir, "d");
 	r = tp_fill(s, "{\"id\": \"x\", \"type\": \"File\"}",
 	    "{\"x\": {\"class\": \"File\", \"location\": \"d\"}}", NULL, &err);
 	assert_null(r);
@@ -323,9 +282,9 @@ test_fill_union_record_array(void **state)
 		fail_msg("%s", err.msg);
 	v = json_object_get(r, "a");
 	assert_int_equal(json_array_size(v), 2);
-	assert_string_equal(tp_str(json_array_get(v, 0), "contents"),
+	assert_string_equal(tu_str(json_array_get(v, 0), "contents"),
 	    "hello\n");
-	assert_string_equal(tp_str(json_array_get(v, 1), "contents"), "x");
+	assert_string_equal(tu_str(json_array_get(v, 1), "contents"), "x");
 	json_decref(r);
 
 	r = tp_fill(s, "{\"id\": \"r\", \"type\": {\"type\": \"record\", "
@@ -337,8 +296,8 @@ test_fill_union_record_array(void **state)
 	if (r == NULL)
 		fail_msg("%s", err.msg);
 	v = json_object_get(json_object_get(r, "r"), "f");
-	assert_string_equal(tp_str(v, "basename"), "hello.txt");
-	assert_string_equal(tp_str(v, "contents"), "hello\n");
+	assert_string_equal(tu_str(v, "basename"), "hello.txt");
+	assert_string_equal(tu_str(v, "contents"), "hello\n");
 	json_decref(r);
 
 	/* Files inside Any are completed too. */
@@ -363,10 +322,10 @@ test_load_contents_limit(void **state)
 
 	memset(big, 'a', 64 * 1024);
 	big[64 * 1024] = '\0';
-	tp_write(s->dir, "exact.txt", big);
+	tu_write(s->dir, "exact.txt", big);
 	big[64 * 1024] = 'a';
 	big[64 * 1024 + 1] = '\0';
-	tp_write(s->dir, "big.txt", big);
+	tu_write(s->dir, "big.txt", big);
 	free(big);
 
 	r = tp_fill(s, "{\"id\": \"f\", \"type\": \"File\", "
@@ -402,11 +361,11 @@ test_directory_listing(void **state)
 	struct cwld_err err;
 	json_t *r, *d, *l, *sub;
 
-	tp_mkdir(s->dir, "top");
-	tp_mkdir(s->dir, "top/sub");
-	tp_write(s->dir, "top/b.txt", "hello\n");
-	tp_write(s->dir, "top/a.txt", "");
-	tp_write(s->dir, "top/sub/c.txt", "x");
+	tu_mkdir(s->dir, "top");
+	tu_mkdir(s->dir, "top/sub");
+	tu_write(s->dir, "top/b.txt", "hello\n");
+	tu_write(s->dir, "top/a.txt", "");
+	tu_write(s->dir, "top/sub/c.txt", "x");
 
 	/* Default: no listing. */
 	r = tp_fill(s, "{\"id\": \"d\", \"type\": \"Directory\"}",
@@ -415,7 +374,7 @@ test_directory_listing(void **state)
 	if (r == NULL)
 		fail_msg("%s", err.msg);
 	d = json_object_get(r, "d");
-	assert_string_equal(tp_str(d, "basename"), "top");
+	assert_string_equal(tu_str(d, "basename"), "top");
 	assert_null(json_object_get(d, "listing"));
 	assert_null(json_object_get(d, "size"));
 	json_decref(r);
@@ -429,10 +388,10 @@ test_directory_listing(void **state)
 		fail_msg("%s", err.msg);
 	l = json_object_get(json_object_get(r, "d"), "listing");
 	assert_int_equal(json_array_size(l), 3);
-	assert_string_equal(tp_str(json_array_get(l, 0), "basename"), "a.txt");
-	assert_string_equal(tp_str(json_array_get(l, 1), "basename"), "b.txt");
+	assert_string_equal(tu_str(json_array_get(l, 0), "basename"), "a.txt");
+	assert_string_equal(tu_str(json_array_get(l, 1), "basename"), "b.txt");
 	sub = json_array_get(l, 2);
-	assert_string_equal(tp_str(sub, "class"), "Directory");
+	assert_string_equal(tu_str(sub, "class"), "Directory");
 	assert_null(json_object_get(sub, "listing"));
 	assert_int_equal(json_integer_value(json_object_get(
 	    json_array_get(l, 1), "size")), 6);
@@ -449,7 +408,7 @@ test_directory_listing(void **state)
 	sub = json_array_get(l, 2);
 	l = json_object_get(sub, "listing");
 	assert_int_equal(json_array_size(l), 1);
-	assert_string_equal(tp_str(json_array_get(l, 0), "basename"), "c.txt");
+	assert_string_equal(tu_str(json_array_get(l, 0), "basename"), "c.txt");
 	json_decref(r);
 
 	/* A given listing is kept and completed. */
@@ -471,7 +430,7 @@ test_directory_listing(void **state)
 	assert_int_equal(params_complete_file(d, s->base, 1, &err), 0);
 	l = json_object_get(d, "listing");
 	assert_int_equal(json_array_size(l), 3);
-	assert_string_equal(tp_str(json_array_get(l, 1), "checksum"),
+	assert_string_equal(tu_str(json_array_get(l, 1), "checksum"),
 	    HELLO_SHA1);
 	json_decref(d);
 }
@@ -483,9 +442,9 @@ test_secondary_files(void **state)
 	struct cwld_err err;
 	json_t *r, *sf;
 
-	tp_write(s->dir, "reads.bam", "bam");
-	tp_write(s->dir, "reads.bai", "bai");
-	tp_write(s->dir, "reads.bam.idx", "idx");
+	tu_write(s->dir, "reads.bam", "bam");
+	tu_write(s->dir, "reads.bai", "bai");
+	tu_write(s->dir, "reads.bam.idx", "idx");
 
 	r = tp_fill(s, "{\"id\": \"b\", \"type\": \"File\", "
 	    "\"secondaryFiles\": [\"^.bai\", {\"pattern\": \".idx\"}, "
@@ -496,9 +455,9 @@ test_secondary_files(void **state)
 		fail_msg("%s", err.msg);
 	sf = json_object_get(json_object_get(r, "b"), "secondaryFiles");
 	assert_int_equal(json_array_size(sf), 2);
-	assert_string_equal(tp_str(json_array_get(sf, 0), "basename"),
+	assert_string_equal(tu_str(json_array_get(sf, 0), "basename"),
 	    "reads.bai");
-	assert_string_equal(tp_str(json_array_get(sf, 1), "basename"),
+	assert_string_equal(tu_str(json_array_get(sf, 1), "basename"),
 	    "reads.bam.idx");
 	assert_int_equal(json_integer_value(json_object_get(
 	    json_array_get(sf, 1), "size")), 3);
@@ -540,8 +499,8 @@ test_secondary_optional_and_discover(void **state)
 	struct cwld_err err;
 	json_t *r, *sf;
 
-	tp_write(s->dir, "ref.fa", "ref");
-	tp_write(s->dir, "ref.fa.fai", "fai");
+	tu_write(s->dir, "ref.fa", "ref");
+	tu_write(s->dir, "ref.fa.fai", "fai");
 	r = tp_fill(s, "{\"id\": \"f\", \"type\": \"File\", "
 	    "\"secondaryFiles\": [\".fai\", \".bai?\"]}",
 	    "{\"f\": {\"class\": \"File\", \"location\": \"ref.fa\"}}", NULL,
@@ -550,7 +509,7 @@ test_secondary_optional_and_discover(void **state)
 		fail_msg("%s", err.msg);
 	sf = json_object_get(json_object_get(r, "f"), "secondaryFiles");
 	assert_int_equal(json_array_size(sf), 1);
-	assert_string_equal(tp_str(json_array_get(sf, 0), "basename"),
+	assert_string_equal(tu_str(json_array_get(sf, 0), "basename"),
 	    "ref.fa.fai");
 	json_decref(r);
 
@@ -581,13 +540,13 @@ test_format_check(void **state)
 	char *input, *u;
 	json_t *r;
 
-	tp_write(s->dir, "onto.owl", "<?xml version=\"1.0\"?>\n"
+	tu_write(s->dir, "onto.owl", "<?xml version=\"1.0\"?>\n"
 	    "<!DOCTYPE rdf:RDF [ <!ENTITY ex \"http://ex.org/\" > ]>\n"
 	    "<rdf:RDF>\n<!-- <owl:Class rdf:about=\"http://ex.org/z\"> -->\n"
 	    "<owl:Class rdf:about=\"http://ex.org/fasta\">\n"
 	    "  <rdfs:subClassOf rdf:resource=\"&ex;text\"/>\n"
 	    "</owl:Class>\n</rdf:RDF>\n");
-	tp_write(s->dir, "gx.ttl", "@prefix gx: <http://gx.org/> .\n"
+	tu_write(s->dir, "gx.ttl", "@prefix gx: <http://gx.org/> .\n"
 	    "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
 	    "# a comment\n"
 	    "gx:fa a owl:Class ;\n  owl:equivalentClass <http://ex.org/fasta> .\n");
@@ -641,7 +600,7 @@ tp_stop(json_t *obj, void *arg)
 static void
 test_walk_files(void **state)
 {
-	json_t *v = tp_json("{\"a\": [{\"class\": \"File\", \"secondaryFiles\": "
+	json_t *v = tu_json("{\"a\": [{\"class\": \"File\", \"secondaryFiles\": "
 	    "[{\"class\": \"File\"}]}, 3, {\"r\": {\"class\": \"Directory\", "
 	    "\"listing\": [{\"class\": \"File\"}, {\"class\": \"x\"}]}}]}");
 	int n = 0;
@@ -667,8 +626,8 @@ test_literal_and_remote(void **state)
 		fail_msg("%s", err.msg);
 	f = json_object_get(r, "f");
 	assert_null(json_object_get(f, "location"));
-	assert_string_equal(tp_str(f, "nameroot"), "lit.tar");
-	assert_string_equal(tp_str(f, "contents"), "abc");
+	assert_string_equal(tu_str(f, "nameroot"), "lit.tar");
+	assert_string_equal(tu_str(f, "contents"), "abc");
 	json_decref(r);
 
 	r = tp_fill(s, "{\"id\": \"f\", \"type\": \"File\"}",
@@ -677,7 +636,7 @@ test_literal_and_remote(void **state)
 	if (r == NULL)
 		fail_msg("%s", err.msg);
 	f = json_object_get(r, "f");
-	assert_string_equal(tp_str(f, "location"), "s3://bucket/key.txt");
+	assert_string_equal(tu_str(f, "location"), "s3://bucket/key.txt");
 	assert_null(json_object_get(f, "path"));
 	json_decref(r);
 }
