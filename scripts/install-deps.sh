@@ -10,7 +10,7 @@ set -euo pipefail
 CWLTEST_VERSION=2.7.20260814150058
 PACKAGES=(cmake build-essential pkg-config libyaml-dev libjansson-dev
 	libcurl4-openssl-dev libsqlite3-dev libevent-dev duktape-dev libssl-dev
-	libcmocka-dev clang libclang-rt-14-dev debootstrap strace sqlite3 time
+	libcmocka-dev clang libclang-rt-14-dev debootstrap strace sqlite3 time curl
 	python3-venv busybox-static
 	docker-registry)
 
