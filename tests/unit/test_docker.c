@@ -447,13 +447,24 @@ test_docker_check_labels(struct tdk *t)
 	json_t *l = NULL, *c, *labels;
 	char *f, *enc, *path, *body, *go;
 	long status;
+	int tries;
 
 	f = xasprintf("{\"label\":[\"cwld.run=%s\"]}", t->run_id);
 	enc = curl_easy_escape(NULL, f, 0);
 	path = xasprintf("/containers/json?all=1&filters=%s", enc);
-	body = test_docker_call("GET", path, NULL, &status);
-	l = json_loads(body, 0, NULL);
-	c = json_array_get(l, 0);
+	/* The tool runs (it wrote "ready") a moment before the engine has
+	 * finished its start call and lists the container as running. */
+	for (tries = 0; ; tries++) {
+		body = test_docker_call("GET", path, NULL, &status);
+		l = json_loads(body, 0, NULL);
+		c = json_array_get(l, 0);
+		if (tries == 100 || json_string_value(json_object_get(c, "State")) == NULL ||
+		    strcmp(json_string_value(json_object_get(c, "State")), "created") != 0)
+			break;
+		json_decref(l);
+		free(body);
+		usleep(50000);
+	}
 	labels = json_object_get(c, "Labels");
 	t->labels_ok = status == 200 && json_array_size(l) == 1 &&
 	    strcmp(test_docker_str(labels, "cwld.run"), t->run_id) == 0 &&
