@@ -17,9 +17,10 @@ check_resolve(const char *base, const char *ref, const char *want)
 {
 	char *got = uri_resolve(base, ref);
 
+	assert_non_null(got);
 	if (strcmp(got, want) != 0)
-		print_error("resolve('%s', '%s') = '%s', want '%s'\n", base, ref,
-		    got, want);
+		print_error("resolve('%s', '%s') = '%s', want '%s'\n",
+		    base ? base : "(null)", ref, got, want);
 	assert_string_equal(got, want);
 	free(got);
 }
