@@ -23,6 +23,11 @@
 #   --build-dir DIR where cwld is, built (RelWithDebInfo) if missing
 #                   (default: build/ in the repository)
 #   --keep          keep the work directory (generated CWL, outputs, logs)
+#   --scratch DIR   put every run's outputs and temporary directories (cwld
+#                   --work-dir, cwltool --tmpdir-prefix/--tmp-outdir-prefix,
+#                   both runners' --outdir) under DIR, e.g. a tmpfs such as
+#                   /dev/shm, instead of the work directory; the database
+#                   and logs stay in the work directory
 #
 # Runners: cwld (`cwld run --parallel P`, state dir shared by all its runs in
 # the session), cwltool from PyPI in ~/.cache/cwld/cwltool-venv (installed if
@@ -40,7 +45,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench=$repo/bench
 cache=${CWLD_CACHE_DIR:-$HOME/.cache/cwld}
 image=debian:stable-slim
-reps=3 par=$(nproc) quick=0 only=a,b,c,d,e out= build=$repo/build keep=0
+reps=3 par=$(nproc) quick=0 only=a,b,c,d,e out= build=$repo/build keep=0 scratch=
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"; }
 while [ $# -gt 0 ]; do
@@ -52,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift ;;
 	--build-dir) build=$2; shift ;;
 	--keep) keep=1 ;;
+	--scratch) scratch=$2; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -130,13 +136,17 @@ curl -sf --max-time 10 --unix-socket /var/run/docker.sock "http://d/images/$imag
 # ---- work dir and cleanup --------------------------------------------------
 mkdir -p "$cache/bench"
 work=$(mktemp -d "$cache/bench/work-$stamp-XXXX")
+if [ -n "$scratch" ]; then
+	mkdir -p "$scratch" || { echo "bench: cannot create --scratch $scratch" >&2; exit 2; }
+	scratch=$(mktemp -d "$(cd "$scratch" && pwd)/cwld-bench-$stamp-XXXX")
+fi
 failed=0
 finish() {
 	bash "$bench/lib/floor.sh" cleanup >/dev/null 2>&1 || true
 	if [ "$keep" = 1 ] || [ "$failed" != 0 ]; then
-		echo "bench: work directory kept: $work" >&2
+		echo "bench: work directory kept: $work${scratch:+ (scratch: $scratch)}" >&2
 	else
-		rm -rf "$work"
+		rm -rf "$work" ${scratch:+"$scratch"}
 	fi
 }
 trap finish EXIT
@@ -211,9 +221,11 @@ parallelism_of() { # SCENARIO RUNNER: what parallelism it had, for the table
 
 # measure SCENARIO RUNNER REP: one run, checked, appended to $samples
 measure() {
-	local scen=$1 runner=$2 rep=$3 base wf job kind n nc=() cmd=() ok=1 chk
+	local scen=$1 runner=$2 rep=$3 base wf job kind n nc=() cmd=() ok=1 chk wd=()
 	rdir=$work/runs/$scen.$runner.$rep
-	mkdir -p "$rdir/out" "$rdir/tmp"
+	sdir=$rdir # outputs and temporary directories
+	[ -z "$scratch" ] || { sdir=$scratch/$scen.$runner.$rep; wd=(--work-dir "$sdir/work"); }
+	mkdir -p "$rdir" "$sdir/out" "$sdir/tmp"
 	base=${scen#host-}
 	[ "$base" = "$scen" ] || nc=(--no-container)
 	case $base in
@@ -225,15 +237,15 @@ measure() {
 	esac
 	case $runner:$base in
 	cwld:validate1000) cmd=("$cwld" validate "$cwl/$wf") ;;
-	cwld:dag1000) cmd=("$cwld" dag -o "$rdir/out/dag.py" "$cwl/$wf") ;;
+	cwld:dag1000) cmd=("$cwld" dag -o "$sdir/out/dag.py" "$cwl/$wf") ;;
 	cwltool:validate1000) cmd=("$cwltool" --validate "$cwl/$wf") ;;
-	cwld:*) cmd=("$cwld" run --parallel "$par" --state-dir "$work/state" ${nc[@]+"${nc[@]}"}
-		--outdir "$rdir/out" "$cwl/$wf" "$cwl/$job") ;;
-	cwltool:*) cmd=("$cwltool" --parallel ${ctmax[@]+"${ctmax[@]}"} ${nc[@]+"${nc[@]}"} --outdir "$rdir/out"
-		--tmpdir-prefix "$rdir/tmp/" --tmp-outdir-prefix "$rdir/tmp/" "$cwl/$wf" "$cwl/$job") ;;
-	floor:one) cmd=(bash "$bench/lib/floor.sh" one "$rdir/out" "$image") ;;
-	floor:chain10) cmd=(bash "$bench/lib/floor.sh" chain "$rdir/out" "$image" "$n") ;;
-	floor:scatter*) cmd=(bash "$bench/lib/floor.sh" scatter "$rdir/out" "$image" "$n" "$par") ;;
+	cwld:*) cmd=("$cwld" run --parallel "$par" --state-dir "$work/state" ${wd[@]+"${wd[@]}"}
+		${nc[@]+"${nc[@]}"} --outdir "$sdir/out" "$cwl/$wf" "$cwl/$job") ;;
+	cwltool:*) cmd=("$cwltool" --parallel ${ctmax[@]+"${ctmax[@]}"} ${nc[@]+"${nc[@]}"} --outdir "$sdir/out"
+		--tmpdir-prefix "$sdir/tmp/" --tmp-outdir-prefix "$sdir/tmp/" "$cwl/$wf" "$cwl/$job") ;;
+	floor:one) cmd=(bash "$bench/lib/floor.sh" one "$sdir/out" "$image") ;;
+	floor:chain10) cmd=(bash "$bench/lib/floor.sh" chain "$sdir/out" "$image" "$n") ;;
+	floor:scatter*) cmd=(bash "$bench/lib/floor.sh" scatter "$sdir/out" "$image" "$n" "$par") ;;
 	esac
 	printf '  %-16s %-8s rep %d ... ' "$scen" "$runner" "$rep" >&2
 	timed "$rdir" "${cmd[@]}"
@@ -244,9 +256,9 @@ measure() {
 		case $runner:$base in
 		*:validate1000) ;;
 		cwld:dag1000)
-			[ "$(grep -c 'task_id=' "$rdir/out/dag.py" 2>/dev/null)" = 1000 ] ||
+			[ "$(grep -c 'task_id=' "$sdir/out/dag.py" 2>/dev/null)" = 1000 ] ||
 				{ ok=0; echo "check: dag.py does not have 1000 tasks" >>"$rdir/stderr"; } ;;
-		floor:*) python3 "$bench/lib/check.py" "floor-$kind" $([ "$kind" = one ] || echo "$n") "$rdir/out" 2>>"$rdir/stderr" || ok=0 ;;
+		floor:*) python3 "$bench/lib/check.py" "floor-$kind" $([ "$kind" = one ] || echo "$n") "$sdir/out" 2>>"$rdir/stderr" || ok=0 ;;
 		*) python3 "$bench/lib/check.py" "$kind" $([ "$kind" = one ] || echo "$n") "$rdir/stdout" 2>>"$rdir/stderr" || ok=0 ;;
 		esac
 	fi
@@ -263,7 +275,8 @@ measure() {
 	printf '%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n' "$scen" "$runner" "$(parallelism_of "$scen" "$runner")" \
 		"$rep" "$ok" "$secs" "${rss:-}" "$rdir/stderr" >>"$samples"
 	# outputs of a good run are not needed any more; keep logs
-	[ "$ok" = 0 ] || [ "$keep" = 1 ] || rm -rf "$rdir/out" "$rdir/tmp"
+	[ "$ok" = 0 ] || [ "$keep" = 1 ] || rm -rf "$sdir/out" "$sdir/tmp" "$sdir/work"
+	[ "$ok" = 0 ] || [ "$keep" = 1 ] || [ "$sdir" = "$rdir" ] || rmdir "$sdir" 2>/dev/null || true
 	floor_cleanup_if "$runner"
 }
 floor_cleanup_if() { [ "$1" != floor ] || bash "$bench/lib/floor.sh" cleanup >/dev/null 2>&1 || true; }
@@ -294,7 +307,9 @@ meta=$work/meta
 	echo "cwld=$cwld ($btype, git $(git -C "$repo" rev-parse --short HEAD 2>/dev/null)$(git -C "$repo" diff --quiet HEAD -- src include 2>/dev/null || echo '+local changes')$stale)"
 	echo "cwltool=$("$cwltool" --version 2>/dev/null | awk '{print $NF}') ($cwltool)"
 	echo "reps=$reps parallel=$par quick=$quick"
-	echo "cwld_state_dir=one for the session, shared by all cwld runs (SQLite + work dirs)"
+	echo "cwld_state_dir=one for the session, shared by all cwld runs (SQLite$([ -n "$scratch" ] || echo ' + work dirs'))"
+	echo "work_fs=$(stat -f -c %T "$work") ($work)"
+	[ -z "$scratch" ] || echo "scratch=$scratch ($(stat -f -c %T "$scratch")): both runners' outputs and temporary directories"
 	echo "floor_curl_ms=$(curl_ms) (one curl process + GET /_ping; the floor starts one curl per container)"
 	echo "timer=wall clock around /usr/bin/time; cwld validate/dag: $(command -v hyperfine >/dev/null && hyperfine --version || echo bash loop) median of 20"
 } >"$meta"

@@ -133,7 +133,11 @@ const char *sched_step_scatter_note(const char *name, char *buf, size_t len);
 
 /* Accessors for the job and workflow modules. */
 struct event_base *sched_base(struct sched *s);
+/* The store, with a write batch open that the loop commits on its next
+ * turn; sched_store_flush commits it now (before starting a process or a
+ * container, and when the scheduler is freed). */
 struct store *sched_store(struct sched *s);
+void sched_store_flush(struct sched *s);
 const struct sched_opts *sched_opts(const struct sched *s);
 
 /* A slot-bounded tool launch: fn(arg) is called when fewer than `parallel`

@@ -67,6 +67,9 @@ run_usage(FILE *f)
 	    "                          Dockerfile `cwld dockerfile TOOL` prints). Built\n"
 	    "                          once, tagged cwld-dockerfile:<hash of its text>; the\n"
 	    "                          build needs a Debian mirror (deb.debian.org)\n"
+	    "  --work-dir DIR          where the run's step directories go (default:\n"
+	    "                          STATE/runs); scratch on a fast file system (tmpfs)\n"
+	    "                          speeds up runs of many short steps\n"
 	    "  --leave-workdir         keep the run's work directories after success\n"
 	    "  --cache-dir DIR         reuse tool results from earlier runs cached in DIR\n"
 	    "  --progress WHEN         live step status on stderr: auto (default: when\n"
@@ -149,6 +152,7 @@ cmd_run(int argc, char **argv)
 		{ "default-container", required_argument, NULL, 'D' },
 		{ "build-missing", no_argument, NULL, 'B' },
 		{ "leave-workdir", no_argument, NULL, 'L' },
+		{ "work-dir", required_argument, NULL, 'W' },
 		{ "cache-dir", required_argument, NULL, 'C' },
 		{ "progress", required_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -169,7 +173,7 @@ cmd_run(int argc, char **argv)
 	char *job_path = NULL;
 	char *state_dir = NULL, *run_dir = NULL, *db = NULL, *run_id = NULL, *outdir = NULL;
 	char *cache_dir = NULL;
-	const char *opt_state = NULL, *opt_outdir = NULL, *opt_cache = NULL;
+	const char *opt_state = NULL, *opt_outdir = NULL, *opt_cache = NULL, *opt_work = NULL;
 	int ch, rc = CWLD_EXIT_USAGE, leave = 0, verbosity = 1;
 	int njob, ninput, i, want_inputs_help = 0;
 	int progress = PROGRESS_TTY_AUTO;
@@ -194,6 +198,7 @@ cmd_run(int argc, char **argv)
 		case 'D': so.default_container = optarg; break;
 		case 'B': so.build_missing = 1; break;
 		case 'L': leave = 1; break;
+		case 'W': opt_work = optarg; break;
 		case 'C': opt_cache = optarg; break;
 		case 'P':
 			if ((progress = progress_tty_mode_parse(optarg)) < 0) {
@@ -294,9 +299,17 @@ cmd_run(int argc, char **argv)
 
 	state_dir = run_state_dir(opt_state);
 	run_id = run_new_id();
-	run_dir = xasprintf("%s/runs/%s", state_dir, run_id);
+	if (opt_work) {
+		char *w = fs_abspath(opt_work);
+
+		run_dir = xasprintf("%s/%s", w, run_id);
+		free(w);
+	} else {
+		run_dir = xasprintf("%s/runs/%s", state_dir, run_id);
+	}
 	db = xasprintf("%s/cwld.db", state_dir);
-	if (fs_mkdir_p(run_dir, &err) < 0 || (st = store_open(db, &err)) == NULL) {
+	if (fs_mkdir_p(state_dir, &err) < 0 || fs_mkdir_p(run_dir, &err) < 0 ||
+	    (st = store_open(db, &err)) == NULL) {
 		fprintf(stderr, "cwld run: %s\n", err.msg);
 		rc = CWLD_EXIT_FAILED;
 		goto out;
@@ -340,6 +353,7 @@ cmd_run(int argc, char **argv)
 	/* Everything happens in callbacks; the loop ends when nothing is left. */
 	while (!res.done && event_base_dispatch(base) == 0 && !res.done)
 		;
+	sched_store_flush(s); /* the steps' last states, before the run's */
 	/* The status block goes before anything else is printed. */
 	progress_tty_finish(prog);
 	prog = NULL;

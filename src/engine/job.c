@@ -1447,6 +1447,7 @@ job_image_ready(void *arg, const char *ref, const struct cwld_err *ierr)
 	j->spec.image = j->image;
 	j->spec.image_present = 1; /* docker_image_ensure has just seen it */
 	d = sched_docker(j->s, &err);
+	sched_store_flush(j->s); /* the attempt is on disk before its container */
 	if (d == NULL || docker_run(d, &j->spec, job_exec_done, j, &err) < 0)
 		job_fail(j, err.code ? err.code : CWLD_EXIT_FAILED, "%s", err.msg);
 }
@@ -1471,13 +1472,17 @@ job_launch(void *arg)
 		job_fail(j, CWLD_EXIT_FAILED, "cancelled");
 		return;
 	}
-	sub = xasprintf("%s/%s/1", o->run_dir, job_label(j));
+	/* Three directories per job, no deeper: on ext4 each new directory costs
+	 * far more than a file, and a 50-way scatter makes 150 of them. The
+	 * logs sit beside out/ and tmp/; a second attempt would take
+	 * "<step>@2". */
+	sub = xasprintf("%s/%s", o->run_dir, job_label(j));
 	j->dir = sub;
 	j->outdir = fs_join(sub, "out");
 	j->tmpdir = fs_join(sub, "tmp");
-	j->logdir = fs_join(sub, "log");
-	if (fs_mkdir_p(j->outdir, &err) < 0 || fs_mkdir_p(j->tmpdir, &err) < 0 ||
-	    fs_mkdir_p(j->logdir, &err) < 0)
+	j->logdir = xstrdup(sub);
+	if (fs_mkdir_p(j->dir, &err) < 0 || fs_mkdir_p(j->outdir, &err) < 0 ||
+	    fs_mkdir_p(j->tmpdir, &err) < 0)
 		goto fail;
 	j->attempt_row = store_attempt_create(sched_store(s), j->step_row, 1, sub, &err);
 	if (j->attempt_row < 0 ||
@@ -1643,6 +1648,7 @@ job_launch(void *arg)
 			spec.timelimit_s = v && json_is_integer(v) ? (int)json_integer_value(v) : 0;
 			json_decref(v);
 		}
+		sched_store_flush(s); /* the attempt is on disk before its process */
 		if (exec_local_start(el, &spec, job_exec_done, j, &err) < 0)
 			goto fail;
 	}

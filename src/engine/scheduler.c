@@ -38,12 +38,21 @@ struct sched {
 	int running;
 	int cancelled;
 	struct event *kick; /* runs queued launches from the loop, never inline */
+	struct event *flush; /* commits the store's write batch from the loop */
 	TAILQ_HEAD(, sched_waiter) waiting;
 	const struct sched_observer *observer;
 	void *observer_arg;
 };
 
 static void sched_kick_cb(evutil_socket_t, short, void *);
+
+static void
+sched_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sched_store_flush(arg);
+}
 
 struct sched *
 sched_new(struct event_base *base, struct store *st, const struct sched_opts *opts,
@@ -64,7 +73,8 @@ sched_new(struct event_base *base, struct store *st, const struct sched_opts *op
 		s->opts.parallel = 1;
 	TAILQ_INIT(&s->waiting);
 	s->kick = event_new(base, -1, 0, sched_kick_cb, s);
-	if (s->kick == NULL) {
+	s->flush = event_new(base, -1, 0, sched_flush_cb, s);
+	if (s->kick == NULL || s->flush == NULL) {
 		err_set(err, CWLD_EXIT_FAILED, "cannot create scheduler event");
 		sched_free(s);
 		return NULL;
@@ -85,6 +95,10 @@ sched_free(struct sched *s)
 	}
 	if (s->kick)
 		event_free(s->kick);
+	if (s->flush) {
+		sched_store_flush(s);
+		event_free(s->flush);
+	}
 	docker_free(s->docker);
 	exec_local_free(s->local);
 	free(s->run_id);
@@ -94,7 +108,33 @@ sched_free(struct sched *s)
 }
 
 struct event_base *sched_base(struct sched *s) { return s->base; }
-struct store *sched_store(struct sched *s) { return s->store; }
+/* Writes between two turns of the loop share one commit (see
+ * store_batch_begin): the first access opens the batch and asks the loop to
+ * commit it once the callbacks that are running now have returned. */
+struct store *
+sched_store(struct sched *s)
+{
+	struct cwld_err err = { 0 };
+
+	if (s->store == NULL || s->flush == NULL)
+		return s->store;
+	if (event_pending(s->flush, EV_TIMEOUT, NULL))
+		return s->store;
+	if (store_batch_begin(s->store, &err) == 0)
+		event_active(s->flush, EV_TIMEOUT, 0);
+	else
+		log_warnx("run %s: %s", s->run_id, err.msg);
+	return s->store;
+}
+
+void
+sched_store_flush(struct sched *s)
+{
+	struct cwld_err err = { 0 };
+
+	if (s->store && store_batch_commit(s->store, &err) < 0)
+		log_warnx("run %s: %s", s->run_id, err.msg);
+}
 const struct sched_opts *sched_opts(const struct sched *s) { return &s->opts; }
 int sched_cancelled(const struct sched *s) { return s->cancelled; }
 

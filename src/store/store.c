@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "cwld/err.h"
+#include "cwld/log.h"
 #include "cwld/migrate.h"
 #include "cwld/store.h"
 #include "cwld/xmalloc.h"
@@ -290,15 +291,41 @@ out:
 void
 store_close(struct store *st)
 {
+	struct cwld_err err = { 0 };
 	int i;
 
 	if (st == NULL)
 		return;
+	if (store_batch_commit(st, &err) < 0)
+		log_warnx("%s", err.msg);
 	for (i = 0; i < STORE_NSTMT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
+}
+
+int
+store_batch_begin(struct store *st, struct cwld_err *err)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		return 0;
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, err, "opening a write batch");
+	return 0;
+}
+
+int
+store_batch_commit(struct store *st, struct cwld_err *err)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		store_fail(st, err, "committing a write batch");
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -598,12 +625,15 @@ store_run_get(struct store *st, const char *run_id, struct cwld_err *err)
 	int in_tx = 0;
 
 	snprintf(what, sizeof what, "reading run '%s'", run_id);
-	/* One read transaction so the run and its steps are one snapshot. */
-	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		store_fail(st, err, "%s", what);
-		goto out;
+	/* One read transaction so the run and its steps are one snapshot (an
+	 * open batch already is one). */
+	if (sqlite3_get_autocommit(st->db)) {
+		if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+			store_fail(st, err, "%s", what);
+			goto out;
+		}
+		in_tx = 1;
 	}
-	in_tx = 1;
 	rows = json_array();
 	if (store_bind_text(st->stmt[STORE_RUN_GET], 1, run_id) != SQLITE_OK ||
 	    store_query_rows(st, STORE_RUN_GET, rows, err, what) == -1)

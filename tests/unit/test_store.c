@@ -420,6 +420,40 @@ test_store_open_fails(void **state)
 	assert_int_not_equal(err.code, 0);
 }
 
+/* A batch is one transaction: another connection sees none of its writes
+ * until the commit, then all of them; reads inside the batch see them. */
+static void
+test_store_batch(void **state)
+{
+	struct test_store *t = *state;
+	struct cwld_err err = { 0 };
+	sqlite3 *peek = test_store_peek(t);
+	json_t *run;
+
+	assert_int_equal(store_batch_commit(t->st, &err), 0); /* none open: nothing */
+	assert_int_equal(store_batch_begin(t->st, &err), 0);
+	assert_int_equal(store_batch_begin(t->st, &err), 0); /* already open */
+	assert_int_equal(store_run_create(t->st, "r1", "file:///wf.cwl", NULL, &err), 0);
+	assert_true(store_step_create(t->st, "r1", "a", &err) > 0);
+	run = store_run_get(t->st, "r1", &err); /* its own snapshot is the batch */
+	assert_non_null(run);
+	assert_int_equal(json_array_size(json_object_get(run, "steps")), 1);
+	json_decref(run);
+	test_store_text_eq(peek, "select count(*) from runs", "0");
+	assert_int_equal(store_batch_commit(t->st, &err), 0);
+	test_store_text_eq(peek, "select count(*) from runs", "1");
+	test_store_text_eq(peek, "select count(*) from steps", "1");
+
+	/* store_close commits what is still open */
+	assert_int_equal(store_batch_begin(t->st, &err), 0);
+	assert_int_equal(store_run_set_state(t->st, "r1", STORE_RUNNING, NULL, &err), 0);
+	test_store_text_eq(peek, "select state from runs", "pending");
+	store_close(t->st);
+	t->st = NULL;
+	test_store_text_eq(peek, "select state from runs", "running");
+	sqlite3_close(peek);
+}
+
 int
 main(void)
 {
@@ -439,6 +473,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_runs_list, test_store_setup,
 		    test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_store_cascade, test_store_setup,
+		    test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_store_batch, test_store_setup,
 		    test_store_teardown),
 		cmocka_unit_test(test_store_concurrent_open),
 		cmocka_unit_test(test_store_open_fails),
