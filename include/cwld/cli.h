@@ -11,5 +11,6 @@ int cmd_validate(int argc, char **argv);
 int cmd_dag(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_dockerfile(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

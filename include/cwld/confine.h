@@ -12,6 +12,8 @@ struct confine;
 struct confine *confine_new(void);
 /* confine_free(NULL) does nothing. */
 void confine_free(struct confine *c);
+/* The first root (where relative paths start), borrowed; NULL when none. */
+const char *confine_first_root(const struct confine *c);
 
 /* Adds dir as a root. It must exist and be a directory; it is stored as its
  * realpath, so a root given through a symlink is the directory it names.

@@ -14,6 +14,7 @@ struct store;
 struct docker;
 struct exec_local;
 struct sched;
+struct sched_pool;
 
 struct sched_opts {
 	const char *run_id;       /* unique id of the run (store key, labels) */
@@ -25,7 +26,19 @@ struct sched_opts {
 	int build_missing;        /* tools with SoftwareRequirement but no image run in
 	                           * one built from it (dockerfile.h) */
 	const char *cache_dir;    /* work reuse (cache.h) under this dir, or NULL; borrowed */
+	struct sched_pool *pool;  /* slots shared with other runs (a daemon), or
+	                           * NULL; borrowed, must outlive the scheduler */
 };
+
+/* A budget of tool invocations shared by the schedulers of many runs: each
+ * run stays within its own `parallel` and all together within `slots`;
+ * freed slots go to the runs with launches waiting in turn (round robin).
+ * NULL when the loop cannot make an event. */
+struct sched_pool *sched_pool_new(struct event_base *base, int slots);
+void sched_pool_free(struct sched_pool *p); /* after every scheduler using it */
+int sched_pool_slots(const struct sched_pool *p);
+int sched_pool_used(const struct sched_pool *p);   /* invocations running */
+int sched_pool_queued(const struct sched_pool *p); /* launches waiting */
 
 /* Completion of a process: status 0 with outputs (new reference handed to
  * the callee), or a CWLD_EXIT_* status with a message ("step 'x': ...") and

@@ -92,4 +92,31 @@ int store_run_set_error(struct store *st, const char *run_id, const char *messag
 json_t *store_run_get(struct store *st, const char *run_id, struct cwld_err *err);
 json_t *store_runs_list(struct store *st, const char *state, struct cwld_err *err);
 
+/* The daemon's columns of a run (migrations/0002_daemon.sql): labels
+ * (object of strings), options it was submitted with (object), owner
+ * ("run" or "serve"); NULL keeps what is stored. Returned by store_run_get
+ * and the lists as "labels", "options", "owner". */
+int store_run_set_meta(struct store *st, const char *run_id, const json_t *labels,
+    const json_t *options, const char *owner, struct cwld_err *err);
+/* {"pending": n, "running": n, ...}: every state, 0 when none. New object. */
+json_t *store_run_counts(struct store *st, struct cwld_err *err);
+/* The latest step row of a run with that name: its id (0 when none, -1 with
+ * err) and, when found is not NULL, a new object {"id", "state", "outputs"}. */
+int64_t store_step_find(struct store *st, const char *run_id, const char *name,
+    json_t **found, struct cwld_err *err);
+
+/* One page of runs, newest first, without steps. states: NULL-terminated
+ * (NULL or empty: all); labels: object of strings that must all match (may
+ * be NULL); limit 0 means 100; page_token from the previous page or NULL.
+ * New object {"runs": [...], "next_page_token": "..." (absent on the last
+ * page)}, or NULL with err (CWLD_EXIT_USAGE for a bad token). */
+struct store_runs_filter {
+	const char *const *states;
+	const json_t *labels;
+	size_t limit;
+	const char *page_token;
+};
+json_t *store_runs_page(struct store *st, const struct store_runs_filter *f,
+    struct cwld_err *err);
+
 #endif

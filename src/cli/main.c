@@ -18,6 +18,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "dag", "write an Apache Airflow DAG file for a workflow", cmd_dag },
 	{ "gc", "remove containers left by runs whose process died", cmd_gc },
 	{ "dockerfile", "write a Dockerfile for a tool's SoftwareRequirement packages", cmd_dockerfile },
+	{ "serve", "run the daemon: HTTP API, GA4GH WES, live events, Airflow mirror", cmd_serve },
 };
 
 static void

@@ -26,8 +26,22 @@ struct sched_waiter {
 	TAILQ_ENTRY(sched_waiter) entry;
 };
 
+/* Slots shared by the runs of a daemon: a run with launches waiting is in
+ * `ready`; each freed slot goes to the next run in turn, so one big run
+ * cannot starve the others. */
+struct sched_pool {
+	int slots;
+	int used;
+	int queued;  /* launches waiting, all runs */
+	TAILQ_HEAD(, sched) ready;
+	struct event *kick;
+};
+
 struct sched {
 	struct event_base *base;
+	struct sched_pool *pool;  /* borrowed, or NULL: only opts.parallel bounds */
+	int in_ready;             /* on pool->ready */
+	TAILQ_ENTRY(sched) ready_entry;
 	struct store *store;
 	struct sched_opts opts;
 	char *run_id;
@@ -69,6 +83,7 @@ sched_new(struct event_base *base, struct store *st, const struct sched_opts *op
 	s->opts.run_id = s->run_id;
 	s->opts.run_dir = s->run_dir;
 	s->opts.default_container = s->default_container;
+	s->pool = opts->pool;
 	if (s->opts.parallel < 1)
 		s->opts.parallel = 1;
 	TAILQ_INIT(&s->waiting);
@@ -92,7 +107,11 @@ sched_free(struct sched *s)
 	while ((w = TAILQ_FIRST(&s->waiting)) != NULL) {
 		TAILQ_REMOVE(&s->waiting, w, entry);
 		free(w);
+		if (s->pool)
+			s->pool->queued--;
 	}
+	if (s->pool && s->in_ready)
+		TAILQ_REMOVE(&s->pool->ready, s, ready_entry);
 	if (s->kick)
 		event_free(s->kick);
 	if (s->flush) {
@@ -288,6 +307,15 @@ sched_kick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (s->pool) {
+		/* the pool hands out the slots */
+		if (!s->in_ready && !TAILQ_EMPTY(&s->waiting)) {
+			TAILQ_INSERT_TAIL(&s->pool->ready, s, ready_entry);
+			s->in_ready = 1;
+		}
+		event_active(s->pool->kick, 0, 0);
+		return;
+	}
 	while (s->running < s->opts.parallel && (w = TAILQ_FIRST(&s->waiting)) != NULL) {
 		TAILQ_REMOVE(&s->waiting, w, entry);
 		s->running++;
@@ -295,6 +323,73 @@ sched_kick_cb(evutil_socket_t fd, short what, void *arg)
 		free(w);
 	}
 }
+
+static void
+sched_pool_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sched_pool *p = arg;
+	struct sched *s, *first_full = NULL;
+	struct sched_waiter *w;
+
+	(void)fd;
+	(void)what;
+	while (p->used < p->slots && (s = TAILQ_FIRST(&p->ready)) != NULL) {
+		TAILQ_REMOVE(&p->ready, s, ready_entry);
+		s->in_ready = 0;
+		if (TAILQ_EMPTY(&s->waiting))
+			continue;
+		if (s->running >= s->opts.parallel) {
+			/* at its own cap: back in line; stop after a full round */
+			TAILQ_INSERT_TAIL(&p->ready, s, ready_entry);
+			s->in_ready = 1;
+			if (first_full == s)
+				break;
+			if (first_full == NULL)
+				first_full = s;
+			continue;
+		}
+		first_full = NULL;
+		w = TAILQ_FIRST(&s->waiting);
+		TAILQ_REMOVE(&s->waiting, w, entry);
+		p->queued--;
+		p->used++;
+		s->running++;
+		if (!TAILQ_EMPTY(&s->waiting)) {
+			TAILQ_INSERT_TAIL(&p->ready, s, ready_entry);
+			s->in_ready = 1;
+		}
+		w->fn(w->arg); /* may free s (a run that fails at once) */
+		free(w);
+	}
+}
+
+struct sched_pool *
+sched_pool_new(struct event_base *base, int slots)
+{
+	struct sched_pool *p = xcalloc(1, sizeof *p);
+
+	p->slots = slots < 1 ? 1 : slots;
+	TAILQ_INIT(&p->ready);
+	p->kick = event_new(base, -1, 0, sched_pool_kick_cb, p);
+	if (p->kick == NULL) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void
+sched_pool_free(struct sched_pool *p)
+{
+	if (p == NULL)
+		return;
+	event_free(p->kick);
+	free(p);
+}
+
+int sched_pool_slots(const struct sched_pool *p) { return p->slots; }
+int sched_pool_used(const struct sched_pool *p) { return p->used; }
+int sched_pool_queued(const struct sched_pool *p) { return p->queued; }
 
 void
 sched_slot_acquire(struct sched *s, void (*fn)(void *), void *arg)
@@ -304,14 +399,21 @@ sched_slot_acquire(struct sched *s, void (*fn)(void *), void *arg)
 	w->fn = fn;
 	w->arg = arg;
 	TAILQ_INSERT_TAIL(&s->waiting, w, entry);
+	if (s->pool)
+		s->pool->queued++;
 	event_active(s->kick, 0, 0);
 }
 
 void
 sched_slot_release(struct sched *s)
 {
-	if (s->running > 0)
+	if (s->running > 0) {
 		s->running--;
+		if (s->pool && s->pool->used > 0) {
+			s->pool->used--;
+			event_active(s->pool->kick, 0, 0);
+		}
+	}
 	if (!TAILQ_EMPTY(&s->waiting))
 		event_active(s->kick, 0, 0);
 }

@@ -196,3 +196,9 @@ out:
 	free(near);
 	return ret;
 }
+
+const char *
+confine_first_root(const struct confine *c)
+{
+	return c && c->n ? c->roots[0] : NULL;
+}

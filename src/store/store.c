@@ -22,6 +22,8 @@
 #define STORE_NOW "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 #define STORE_FINAL "('success', 'failed', 'skipped', 'cancelled')"
 #define STORE_BUSY_MS 5000
+#define STORE_RUN_COLUMNS "id, process, inputs, outputs, state, created_at, started_at," \
+	" finished_at, pid, error, labels, options, owner"
 
 enum {
 	STORE_RUN_CREATE,
@@ -39,6 +41,9 @@ enum {
 	STORE_STEPS_OF_RUN,
 	STORE_ATTEMPTS_OF_STEP,
 	STORE_FILES_OF_ATTEMPT,
+	STORE_RUN_SET_META,
+	STORE_RUN_COUNTS,
+	STORE_STEP_FIND,
 	STORE_NSTMT
 };
 
@@ -79,11 +84,9 @@ static const char *const store_sql[STORE_NSTMT] = {
 	    "INSERT INTO output_files (attempt_id, location, checksum, size, image,"
 	    " derived_from) VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, '[]'))",
 	[STORE_RUN_GET] =
-	    "SELECT id, process, inputs, outputs, state, created_at, started_at,"
-	    " finished_at, pid, error FROM runs WHERE id = ?1",
+	    "SELECT " STORE_RUN_COLUMNS " FROM runs WHERE id = ?1",
 	[STORE_RUNS_LIST] =
-	    "SELECT id, process, inputs, outputs, state, created_at, started_at,"
-	    " finished_at, pid, error FROM runs WHERE ?1 IS NULL OR state = ?1"
+	    "SELECT " STORE_RUN_COLUMNS " FROM runs WHERE ?1 IS NULL OR state = ?1"
 	    " ORDER BY created_at, id",
 	[STORE_STEPS_OF_RUN] =
 	    "SELECT id, name, state, outputs, created_at, started_at, finished_at"
@@ -95,6 +98,14 @@ static const char *const store_sql[STORE_NSTMT] = {
 	[STORE_FILES_OF_ATTEMPT] =
 	    "SELECT location, checksum, size, image, derived_from, created_at"
 	    " FROM output_files WHERE attempt_id = ?1 ORDER BY id",
+	[STORE_RUN_SET_META] =
+	    "UPDATE runs SET labels = coalesce(?2, labels), options = coalesce(?3, options),"
+	    " owner = coalesce(?4, owner) WHERE id = ?1",
+	[STORE_RUN_COUNTS] =
+	    "SELECT state, count(*) FROM runs GROUP BY state",
+	[STORE_STEP_FIND] =
+	    "SELECT id, state, outputs FROM steps WHERE run_id = ?1 AND name = ?2"
+	    " ORDER BY id DESC LIMIT 1",
 };
 
 struct store {
@@ -105,7 +116,7 @@ struct store {
 
 /* Columns that hold JSON text and come back as JSON values. */
 static const char *const store_json_columns[] = {
-	"inputs", "outputs", "command", "derived_from",
+	"inputs", "outputs", "command", "derived_from", "labels", "options",
 };
 
 static const char *const store_states[] = {
@@ -665,5 +676,179 @@ store_runs_list(struct store *st, const char *state, struct cwld_err *err)
 	rows = NULL;
 out:
 	json_decref(rows);
+	return ret;
+}
+
+int
+store_run_set_meta(struct store *st, const char *run_id, const json_t *labels,
+    const json_t *options, const char *owner, struct cwld_err *err)
+{
+	sqlite3_stmt *stmt = st->stmt[STORE_RUN_SET_META];
+	char *l = labels ? json_dumps(labels, JSON_COMPACT) : NULL;
+	char *o = options ? json_dumps(options, JSON_COMPACT) : NULL;
+	int rc;
+
+	rc = store_bind_text(stmt, 1, run_id) == SQLITE_OK &&
+	    store_bind_text(stmt, 2, l) == SQLITE_OK &&
+	    store_bind_text(stmt, 3, o) == SQLITE_OK &&
+	    store_bind_text(stmt, 4, owner) == SQLITE_OK ? sqlite3_step(stmt) : SQLITE_ERROR;
+	free(l);
+	free(o);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, err, "setting labels and options of run '%s'", run_id);
+		store_stmt_done(stmt);
+		return -1;
+	}
+	store_stmt_done(stmt);
+	if (sqlite3_changes(st->db) == 0)
+		return err_set(err, CWLD_EXIT_USAGE, "no run '%s'", run_id);
+	return 0;
+}
+
+json_t *
+store_run_counts(struct store *st, struct cwld_err *err)
+{
+	sqlite3_stmt *stmt = st->stmt[STORE_RUN_COUNTS];
+	json_t *counts = json_object();
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof store_states / sizeof store_states[0]; i++)
+		json_object_set_new(counts, store_states[i], json_integer(0));
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		json_object_set_new(counts, (const char *)sqlite3_column_text(stmt, 0),
+		    json_integer(sqlite3_column_int64(stmt, 1)));
+	store_stmt_done(stmt);
+	if (rc != SQLITE_DONE) {
+		store_fail(st, err, "counting runs");
+		json_decref(counts);
+		return NULL;
+	}
+	return counts;
+}
+
+int64_t
+store_step_find(struct store *st, const char *run_id, const char *name, json_t **found,
+    struct cwld_err *err)
+{
+	sqlite3_stmt *stmt = st->stmt[STORE_STEP_FIND];
+	int64_t id = 0;
+	int rc;
+
+	if (found)
+		*found = NULL;
+	if (store_bind_text(stmt, 1, run_id) != SQLITE_OK ||
+	    store_bind_text(stmt, 2, name) != SQLITE_OK)
+		rc = SQLITE_ERROR;
+	else if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(stmt, 0);
+		if (found && (*found = store_row_json(stmt)) == NULL)
+			rc = SQLITE_ERROR;
+		else
+			rc = SQLITE_DONE;
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(st, err, "looking up step '%s' of run '%s'", name, run_id);
+		store_stmt_done(stmt);
+		return -1;
+	}
+	store_stmt_done(stmt);
+	return id;
+}
+
+/* Newest first; the page token is the created_at and id of the last run of
+ * the previous page, so pages stay stable while runs are added. */
+json_t *
+store_runs_page(struct store *st, const struct store_runs_filter *f, struct cwld_err *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	char *sql = NULL, *tok_time = NULL;
+	const char *tok_id = NULL, *key;
+	json_t *runs = json_array(), *ret = NULL, *v;
+	size_t i, nstates = 0, limit = f->limit ? f->limit : 100;
+	int rc, n = 1;
+	size_t cap = 1024, len;
+
+	sql = xmalloc(cap);
+	len = (size_t)snprintf(sql, cap, "SELECT " STORE_RUN_COLUMNS " FROM runs WHERE 1");
+	for (i = 0; f->states && f->states[i]; i++)
+		nstates++;
+	if (nstates > 16 || json_object_size(f->labels) > 16) {
+		err_set(err, CWLD_EXIT_USAGE, "at most 16 states and 16 labels in a filter");
+		goto out;
+	}
+	if (nstates) {
+		len += (size_t)snprintf(sql + len, cap - len, " AND state IN (");
+		for (i = 0; i < nstates; i++)
+			len += (size_t)snprintf(sql + len, cap - len, "%s?", i ? ", " : "");
+		len += (size_t)snprintf(sql + len, cap - len, ")");
+	}
+	for (i = 0; i < json_object_size(f->labels); i++)
+		len += (size_t)snprintf(sql + len, cap - len, " AND json_extract(labels, ?) = ?");
+	if (f->page_token) {
+		const char *bar = strchr(f->page_token, '|');
+
+		if (bar == NULL || bar == f->page_token || bar[1] == '\0') {
+			err_set(err, CWLD_EXIT_USAGE, "bad page token '%s'", f->page_token);
+			goto out;
+		}
+		tok_time = xstrndup(f->page_token, (size_t)(bar - f->page_token));
+		tok_id = bar + 1;
+		len += (size_t)snprintf(sql + len, cap - len,
+		    " AND (created_at < ? OR (created_at = ? AND id < ?))");
+	}
+	snprintf(sql + len, cap - len, " ORDER BY created_at DESC, id DESC LIMIT %zu", limit + 1);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		store_fail(st, err, "listing runs");
+		goto out;
+	}
+	for (i = 0; i < nstates; i++)
+		sqlite3_bind_text(stmt, n++, f->states[i], -1, SQLITE_TRANSIENT);
+	json_object_foreach((json_t *)f->labels, key, v) {
+		/* a JSON path naming the key, quoted: keys may hold dots */
+		char *path = xasprintf("$.\"%s\"", key);
+
+		for (char *q = path + 3; *q && q[1]; q++)
+			if (*q == '"' || *q == '\\')
+				*q = '_'; /* cannot match a label key written by the API */
+		sqlite3_bind_text(stmt, n++, path, -1, SQLITE_TRANSIENT);
+		free(path);
+		sqlite3_bind_text(stmt, n++, json_is_string(v) ? json_string_value(v) : "", -1,
+		    SQLITE_TRANSIENT);
+	}
+	if (tok_time) {
+		sqlite3_bind_text(stmt, n++, tok_time, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(stmt, n++, tok_time, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(stmt, n++, tok_id, -1, SQLITE_TRANSIENT);
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		json_t *row = store_row_json(stmt);
+
+		if (row == NULL) {
+			err_set(err, CWLD_EXIT_FAILED, "store %s: listing runs: bad JSON in a row",
+			    st->path);
+			goto out;
+		}
+		json_array_append_new(runs, row);
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(st, err, "listing runs");
+		goto out;
+	}
+	ret = json_object();
+	if (json_array_size(runs) > limit) {
+		json_t *last = json_array_get(runs, limit - 1);
+
+		json_object_set_new(ret, "next_page_token", json_sprintf("%s|%s",
+		    json_string_value(json_object_get(last, "created_at")),
+		    json_string_value(json_object_get(last, "id"))));
+		json_array_remove(runs, limit);
+	}
+	json_object_set(ret, "runs", runs);
+out:
+	sqlite3_finalize(stmt);
+	free(sql);
+	free(tok_time);
+	json_decref(runs);
 	return ret;
 }

@@ -1,0 +1,232 @@
+/* cwld serve: the daemon in the foreground. One event loop carries the HTTP
+ * server, the runs' schedulers, containers and outbound HTTP; SIGINT or
+ * SIGTERM stops it cleanly. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cwld/cli.h"
+#include "cwld/confine.h"
+#include "cwld/err.h"
+#include "cwld/fs.h"
+#include "cwld/log.h"
+#include "cwld/runs.h"
+#include "cwld/server.h"
+#include "cwld/store.h"
+#include "cwld/xmalloc.h"
+
+#ifndef CWLD_VERSION
+#define CWLD_VERSION "0.1.0"
+#endif
+
+static void
+serve_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: cwld serve [OPTIONS]\n"
+	    "\n"
+	    "Runs the cwld daemon in the foreground: an HTTP API to submit, list, follow\n"
+	    "and cancel runs (docs/api.md; the OpenAPI document at /openapi.json), with\n"
+	    "live Server-Sent Events. Runs execute in this process, many at once, tool\n"
+	    "invocations bounded by --slots; their state is in STATE/cwld.db. SIGINT or\n"
+	    "SIGTERM stops the daemon: the HTTP server closes and running containers are\n"
+	    "stopped and removed.\n"
+	    "\n"
+	    "options:\n"
+	    "  --listen ADDR:PORT   where to listen (default 127.0.0.1:8080; port 0 picks\n"
+	    "                       a free one). The address is printed on stdout as\n"
+	    "                       'listening on http://ADDR:PORT'\n"
+	    "  --token TOKEN        requests must carry 'Authorization: Bearer TOKEN'\n"
+	    "                       (default $CWLD_TOKEN); required unless ADDR is loopback\n"
+	    "  --root DIR           workflows and inputs given as paths must be inside DIR\n"
+	    "                       (repeatable; default: the current directory); relative\n"
+	    "                       paths start at the first\n"
+	    "  --state-dir DIR      database, documents, outputs and work dirs (default:\n"
+	    "                       $CWLD_STATE_DIR, else $XDG_DATA_HOME/cwld or\n"
+	    "                       ~/.local/share/cwld)\n"
+	    "  --work-dir DIR       step directories (default: STATE/runs)\n"
+	    "  --slots N            tool invocations at once, all runs (default: cores)\n"
+	    "  --parallel N         a run's own limit when it gives none (default: slots)\n"
+	    "  --max-body BYTES     request body limit (default 8388608)\n"
+	    "  --cache-dir DIR      reuse tool results cached in DIR\n"
+	    "  -q, --quiet          only errors on stderr\n"
+	    "  -v, --verbose        more logging (repeat for debug)\n"
+	    "  -h, --help           this text\n");
+}
+
+static char *
+serve_state_dir(const char *opt)
+{
+	const char *e;
+
+	if (opt)
+		return fs_abspath(opt);
+	if ((e = getenv("CWLD_STATE_DIR")) && *e)
+		return fs_abspath(e);
+	if ((e = getenv("XDG_DATA_HOME")) && *e)
+		return xasprintf("%s/cwld", e);
+	if ((e = getenv("HOME")) && *e)
+		return xasprintf("%s/.local/share/cwld", e);
+	return xstrdup("/tmp/cwld");
+}
+
+static void
+serve_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	log_info("%s received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	event_base_loopbreak(arg);
+}
+
+static long
+serve_number(const char *opt, const char *v, long min, long max)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (*end || n < min || n > max) {
+		fprintf(stderr, "cwld serve: %s wants a number from %ld to %ld, not '%s'\n", opt,
+		    min, max, v);
+		return -1;
+	}
+	return n;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "token", required_argument, NULL, 't' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "work-dir", required_argument, NULL, 'W' },
+		{ "slots", required_argument, NULL, 'S' },
+		{ "parallel", required_argument, NULL, 'p' },
+		{ "max-body", required_argument, NULL, 'b' },
+		{ "cache-dir", required_argument, NULL, 'C' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cwld_err err = { 0 };
+	struct server_opts so = { 0 };
+	struct runs_opts ro = { 0 };
+	struct confine *roots = confine_new();
+	struct event_base *base = NULL;
+	struct event *sigint = NULL, *sigterm = NULL;
+	struct store *st = NULL;
+	struct runs *runs = NULL;
+	struct server *srv = NULL;
+	const char *opt_state = NULL, *opt_work = NULL, *opt_cache = NULL;
+	char *state_dir = NULL, *db = NULL, *work_dir = NULL, *cache_dir = NULL;
+	long slots = sysconf(_SC_NPROCESSORS_ONLN), parallel = 0, max_body = 8L << 20;
+	int ch, nroots = 0, verbosity = 1, rc = CWLD_EXIT_USAGE;
+
+	so.listen = "127.0.0.1:8080";
+	so.token = getenv("CWLD_TOKEN");
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'l': so.listen = optarg; break;
+		case 't': so.token = optarg; break;
+		case 'r':
+			if (confine_add_root(roots, optarg, &err) < 0) {
+				fprintf(stderr, "cwld serve: --root %s: %s\n", optarg, err.msg);
+				goto out;
+			}
+			nroots++;
+			break;
+		case 's': opt_state = optarg; break;
+		case 'W': opt_work = optarg; break;
+		case 'S': if ((slots = serve_number("--slots", optarg, 1, 4096)) < 0) goto out; break;
+		case 'p': if ((parallel = serve_number("--parallel", optarg, 1, 4096)) < 0) goto out; break;
+		case 'b':
+			if ((max_body = serve_number("--max-body", optarg, 1024, 1L << 30)) < 0)
+				goto out;
+			break;
+		case 'C': opt_cache = optarg; break;
+		case 'q': verbosity = 0; break;
+		case 'v': verbosity++; break;
+		case 'h': serve_usage(stdout); rc = CWLD_EXIT_OK; goto out;
+		default: serve_usage(stderr); goto out;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "cwld serve: unexpected argument '%s'\n", argv[optind]);
+		serve_usage(stderr);
+		goto out;
+	}
+	log_set_level(verbosity);
+	if (nroots == 0 && confine_add_root(roots, ".", &err) < 0) {
+		fprintf(stderr, "cwld serve: the current directory as root: %s\n", err.msg);
+		goto out;
+	}
+	rc = CWLD_EXIT_FAILED;
+	state_dir = serve_state_dir(opt_state);
+	db = fs_join(state_dir, "cwld.db");
+	work_dir = opt_work ? fs_abspath(opt_work) : NULL;
+	cache_dir = opt_cache ? fs_abspath(opt_cache) : NULL;
+	if (fs_mkdir_p(state_dir, &err) < 0 || (st = store_open(db, &err)) == NULL) {
+		fprintf(stderr, "cwld serve: %s\n", err.msg);
+		goto out;
+	}
+	/* a client that goes away mid-answer must not kill the daemon */
+	signal(SIGPIPE, SIG_IGN);
+	if ((base = event_base_new()) == NULL) {
+		fprintf(stderr, "cwld serve: cannot create the event loop\n");
+		goto out;
+	}
+	ro.state_dir = state_dir;
+	ro.work_dir = work_dir;
+	ro.slots = (int)slots;
+	ro.default_parallel = (int)(parallel ? parallel : slots);
+	ro.cache_dir = cache_dir;
+	if ((runs = runs_new(base, st, &ro, &err)) == NULL) {
+		fprintf(stderr, "cwld serve: %s\n", err.msg);
+		goto out;
+	}
+	so.max_body = (size_t)max_body;
+	so.state_dir = state_dir;
+	so.version = CWLD_VERSION;
+	if ((srv = server_new(base, &so, runs, st, roots, &err)) == NULL) {
+		fprintf(stderr, "cwld serve: %s\n", err.msg);
+		rc = err.code ? err.code : CWLD_EXIT_FAILED;
+		goto out;
+	}
+	sigint = evsignal_new(base, SIGINT, serve_signal_cb, base);
+	sigterm = evsignal_new(base, SIGTERM, serve_signal_cb, base);
+	if (sigint == NULL || sigterm == NULL || evsignal_add(sigint, NULL) < 0 ||
+	    evsignal_add(sigterm, NULL) < 0) {
+		fprintf(stderr, "cwld serve: cannot catch SIGINT/SIGTERM\n");
+		goto out;
+	}
+	printf("listening on http://%s\n", server_address(srv));
+	fflush(stdout);
+	log_info("serving on http://%s (state in %s, %ld slots)", server_address(srv), state_dir, slots);
+	event_base_dispatch(base);
+	rc = CWLD_EXIT_OK;
+out:
+	/* the server first (no new requests), then the runs (containers stopped) */
+	server_free(srv);
+	runs_free(runs);
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	store_close(st);
+	if (base)
+		event_base_free(base);
+	confine_free(roots);
+	free(state_dir);
+	free(db);
+	free(work_dir);
+	free(cache_dir);
+	return rc;
+}

@@ -1,0 +1,476 @@
+/* The daemon's runs: one scheduler per run on the shared loop, tool
+ * invocations bounded by one sched_pool for all of them. A run's document
+ * and job are kept under STATE/documents/<run> so that the run can be read
+ * again later; its outputs end in STATE/outputs/<run>. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <fcntl.h>
+
+#include "cwld/fs.h"
+#include "cwld/load.h"
+#include "cwld/log.h"
+#include "cwld/params.h"
+#include "cwld/relocate.h"
+#include "cwld/runs.h"
+#include "cwld/store.h"
+#include "cwld/uri.h"
+#include "cwld/xmalloc.h"
+
+struct runs_run {
+	struct runs *r;
+	char *id;
+	char *run_dir;
+	struct load_ctx *lc;
+	json_t *process;
+	json_t *inputs;
+	struct sched *s;
+	int done;
+	int status;
+	json_t *outputs;
+	char *msg;
+	TAILQ_ENTRY(runs_run) entry;
+};
+
+struct runs {
+	struct event_base *base;
+	struct store *st;
+	struct runs_opts o;
+	char *state_dir;
+	char *work_dir;
+	char *cache_dir;
+	struct sched_pool *pool;
+	struct event *reap;      /* finishes ended runs outside their callbacks */
+	int nactive;
+	TAILQ_HEAD(, runs_run) active;
+	const struct runs_observer *obs;
+	void *obs_arg;
+};
+
+static void runs_reap_cb(evutil_socket_t, short, void *);
+static void runs_finish(struct runs *r, struct runs_run *run);
+
+struct runs *
+runs_new(struct event_base *base, struct store *st, const struct runs_opts *opts,
+    struct cwld_err *err)
+{
+	struct runs *r = xcalloc(1, sizeof *r);
+
+	r->base = base;
+	r->st = st;
+	r->o = *opts;
+	r->state_dir = xstrdup(opts->state_dir);
+	r->work_dir = opts->work_dir ? xstrdup(opts->work_dir) : fs_join(opts->state_dir, "runs");
+	r->cache_dir = opts->cache_dir ? xstrdup(opts->cache_dir) : NULL;
+	if (r->o.slots < 1)
+		r->o.slots = 1;
+	if (r->o.default_parallel < 1)
+		r->o.default_parallel = r->o.slots;
+	TAILQ_INIT(&r->active);
+	r->pool = sched_pool_new(base, r->o.slots);
+	r->reap = event_new(base, -1, 0, runs_reap_cb, r);
+	if (r->pool == NULL || r->reap == NULL) {
+		err_set(err, CWLD_EXIT_FAILED, "cannot create the daemon's run events");
+		runs_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void
+runs_run_free(struct runs_run *run)
+{
+	if (run == NULL)
+		return;
+	sched_free(run->s);
+	json_decref(run->process);
+	json_decref(run->inputs);
+	json_decref(run->outputs);
+	load_ctx_free(run->lc);
+	free(run->msg);
+	free(run->run_dir);
+	free(run->id);
+	free(run);
+}
+
+void
+runs_free(struct runs *r)
+{
+	struct runs_run *run;
+
+	if (r == NULL)
+		return;
+	while ((run = TAILQ_FIRST(&r->active)) != NULL) {
+		TAILQ_REMOVE(&r->active, run, entry);
+		if (!run->done) {
+			/* not resumed yet by a later daemon: say what became of it */
+			run->done = 1;
+			run->status = CWLD_EXIT_FAILED;
+			run->msg = xstrdup("the daemon stopped");
+			sched_cancel(run->s);
+		}
+		runs_finish(r, run);
+		runs_run_free(run); /* sched_free stops and removes its containers */
+	}
+	if (r->reap)
+		event_free(r->reap);
+	sched_pool_free(r->pool);
+	free(r->state_dir);
+	free(r->work_dir);
+	free(r->cache_dir);
+	free(r);
+}
+
+void
+runs_set_observer(struct runs *r, const struct runs_observer *obs, void *arg)
+{
+	r->obs = obs;
+	r->obs_arg = obs ? arg : NULL;
+}
+
+int runs_active(const struct runs *r) { return r->nactive; }
+const struct sched_pool *runs_pool(const struct runs *r) { return r->pool; }
+
+char *
+runs_outdir(const struct runs *r, const char *run_id)
+{
+	return xasprintf("%s/outputs/%s", r->state_dir, run_id);
+}
+
+static void
+runs_changed(struct runs *r, const char *id, const char *state, const char *error)
+{
+	if (r->obs && r->obs->run_changed)
+		r->obs->run_changed(r->obs_arg, id, state, error);
+}
+
+static void
+runs_step_cb(void *arg, const struct sched_step_event *ev)
+{
+	struct runs_run *run = arg;
+
+	if (run->r->obs && run->r->obs->step_event)
+		run->r->obs->step_event(run->r->obs_arg, ev);
+}
+
+static const struct sched_observer runs_sched_observer = {
+	.step_queued = runs_step_cb,
+	.step_started = runs_step_cb,
+	.step_finished = runs_step_cb,
+	.step_progress = runs_step_cb,
+};
+
+/* The scheduler's completion: noted now, finished from the reap event (the
+ * scheduler cannot be freed inside its own callback). */
+static void
+runs_done_cb(void *arg, int status, json_t *outputs, const char *msg)
+{
+	struct runs_run *run = arg;
+
+	run->done = 1;
+	run->status = status;
+	run->outputs = outputs ? json_incref(outputs) : NULL;
+	run->msg = msg ? xstrdup(msg) : NULL;
+	event_active(run->r->reap, 0, 0);
+}
+
+/* Removes the out/ and tmp/ directories of every step directory below dir
+ * (step directories nest for subworkflows), keeping the logs beside them. */
+static int
+runs_prune(const char *dir, int depth, struct cwld_err *err)
+{
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+
+	if (depth > 64 || (d = opendir(dir)) == NULL)
+		return 0;
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		char *sub;
+
+		if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		sub = fs_join(dir, e->d_name);
+		if (depth > 0 && (strcmp(e->d_name, "out") == 0 || strcmp(e->d_name, "tmp") == 0))
+			rc = fs_rm_rf(sub, err);
+		else
+			rc = runs_prune(sub, depth + 1, err);
+		free(sub);
+	}
+	closedir(d);
+	return rc;
+}
+
+static void
+runs_finish(struct runs *r, struct runs_run *run)
+{
+	struct cwld_err err = { 0 };
+	const char *state = STORE_SUCCESS;
+	char *outdir = NULL, *error = NULL;
+
+	sched_store_flush(run->s); /* the steps' last states, before the run's */
+	if (run->status != 0) {
+		state = sched_cancelled(run->s) ? STORE_CANCELLED : STORE_FAILED;
+		error = xstrdup(run->msg ? run->msg : state);
+	} else {
+		outdir = runs_outdir(r, run->id);
+		if (fs_mkdir_p(outdir, &err) < 0 ||
+		    relocate_outputs_from(run->outputs, outdir, run->run_dir, &err) < 0) {
+			state = STORE_FAILED;
+			error = xasprintf("cannot move the outputs to %s: %s", outdir, err.msg);
+		}
+	}
+	if (store_run_set_state(r->st, run->id, state,
+	    strcmp(state, STORE_SUCCESS) == 0 ? run->outputs : NULL, &err) < 0 ||
+	    (error && store_run_set_error(r->st, run->id, error, &err) < 0))
+		log_warnx("run %s: %s", run->id, err.msg);
+	/* A daemon keeps its runs' logs: only out/ and tmp/ go (the outputs
+	 * have moved to STATE/outputs/<run>). */
+	if (strcmp(state, STORE_SUCCESS) == 0 && runs_prune(run->run_dir, 0, &err) < 0)
+		log_warnx("run %s: cannot clean its work dir: %s", run->id, err.msg);
+	log_info("run %s finished: %s%s%s", run->id, state, error ? ": " : "", error ? error : "");
+	runs_changed(r, run->id, state, error);
+	free(outdir);
+	free(error);
+}
+
+static void
+runs_reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct runs *r = arg;
+	struct runs_run *run, *next;
+
+	(void)fd;
+	(void)what;
+	for (run = TAILQ_FIRST(&r->active); run != NULL; run = next) {
+		next = TAILQ_NEXT(run, entry);
+		if (!run->done)
+			continue;
+		TAILQ_REMOVE(&r->active, run, entry);
+		r->nactive--;
+		runs_finish(r, run);
+		runs_run_free(run);
+	}
+}
+
+/* A random run id like `cwld run`'s: 8 hex digits of the time, 12 random. */
+static char *
+runs_new_id(void)
+{
+	unsigned char b[6] = { 0 };
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, b, sizeof b) != (ssize_t)sizeof b) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		for (size_t i = 0; i < sizeof b; i++)
+			b[i] = (unsigned char)((ts.tv_nsec >> (i * 5)) ^ (getpid() >> i));
+	}
+	if (fd >= 0)
+		close(fd);
+	return xasprintf("%08lx%02x%02x%02x%02x%02x%02x", (unsigned long)time(NULL),
+	    b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+struct runs_check {
+	const struct runs_request *req;
+	struct cwld_err *err;
+};
+
+static int
+runs_check_one(json_t *obj, void *arg)
+{
+	struct runs_check *c = arg;
+	const char *loc = json_string_value(json_object_get(obj, "location"));
+	const char *path = json_string_value(json_object_get(obj, "path"));
+	char *p = NULL;
+	int rc;
+
+	if (loc && strncmp(loc, "file:", 5) == 0)
+		p = uri_to_path(loc);
+	else if (loc && uri_has_scheme(loc)) {
+		err_set(c->err, CWLD_EXIT_USAGE, "input location '%s': only local files "
+		    "under the daemon's roots are accepted", loc);
+		return 1;
+	}
+	else if (loc)
+		p = xstrdup(loc);
+	else if (path)
+		p = xstrdup(path);
+	if (p == NULL)
+		return 0; /* a literal (contents or listing only) */
+	rc = c->req->check_path(c->req->check_arg, p, c->err);
+	free(p);
+	return rc != 0;
+}
+
+/* Keeps the text of a document the run was given inline, so that errors
+ * point into it and a restarted daemon can read it again. */
+static char *
+runs_keep_text(const char *dir, const char *name, const char *text, struct cwld_err *err)
+{
+	char *path = fs_join(dir, name);
+
+	if (fs_write_file_atomic(path, text, strlen(text), err) < 0) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+int
+runs_submit(struct runs *r, const struct runs_request *req, char **id_out,
+    struct cwld_err *err)
+{
+	struct runs_run *run = xcalloc(1, sizeof *run);
+	struct sched_opts so = { 0 };
+	struct runs_check chk = { req, err };
+	char *docdir = NULL, *wf = NULL, *jobpath = NULL, *base = NULL, *slashed = NULL;
+	json_t *job = NULL, *options = NULL;
+	int created = 0;
+
+	*id_out = NULL;
+	run->r = r;
+	run->id = runs_new_id();
+	run->lc = load_ctx_new();
+	docdir = xasprintf("%s/documents/%s", r->state_dir, run->id);
+	if ((req->workflow_path == NULL) == (req->workflow_text == NULL)) {
+		err_set(err, CWLD_EXIT_USAGE, "give the workflow as a path or as text, not %s",
+		    req->workflow_path ? "both" : "neither");
+		goto fail;
+	}
+	if ((req->workflow_text || req->inputs_text) && fs_mkdir_p(docdir, err) < 0)
+		goto fail;
+	if (req->workflow_text) {
+		if ((wf = runs_keep_text(docdir, "workflow.cwl", req->workflow_text, err)) == NULL)
+			goto fail;
+	} else
+		wf = xstrdup(req->workflow_path);
+	if ((run->process = load_process(run->lc, wf, err)) == NULL)
+		goto fail;
+	if (req->inputs_text) {
+		if ((jobpath = runs_keep_text(docdir, "job.yml", req->inputs_text, err)) == NULL ||
+		    (job = load_job(run->lc, jobpath, err)) == NULL)
+			goto fail;
+	} else if (req->inputs) {
+		if (!json_is_object(req->inputs)) {
+			err_set(err, CWLD_EXIT_USAGE, "inputs must be an object (the job)");
+			goto fail;
+		}
+		job = json_deep_copy(req->inputs);
+	} else
+		job = json_object();
+	slashed = xasprintf("%s/", req->base_dir ? req->base_dir : r->state_dir);
+	base = uri_from_path(slashed);
+	if ((run->inputs = sched_fill_inputs(run->process, NULL, NULL, job, base, 0, err)) == NULL)
+		goto fail;
+	if (req->check_path && params_walk_files(run->inputs, runs_check_one, &chk) != 0)
+		goto fail;
+
+	options = json_pack("{s:i, s:b, s:b, s:s?, s:s}", "parallel",
+	    req->parallel > 0 ? req->parallel : r->o.default_parallel,
+	    "no_container", req->no_container, "force_docker", req->force_docker,
+	    "default_container", req->default_container, "workflow", wf);
+	if (store_run_create(r->st, run->id, json_string_value(json_object_get(run->process, "id")),
+	    run->inputs, err) < 0)
+		goto fail;
+	created = 1;
+	if (store_run_set_meta(r->st, run->id, req->labels, options, "serve", err) < 0 ||
+	    store_run_set_state(r->st, run->id, STORE_RUNNING, NULL, err) < 0)
+		goto fail;
+
+	run->run_dir = xasprintf("%s/%s", r->work_dir, run->id);
+	if (fs_mkdir_p(run->run_dir, err) < 0)
+		goto fail;
+	so.run_id = run->id;
+	so.run_dir = run->run_dir;
+	so.parallel = req->parallel > 0 ? req->parallel : r->o.default_parallel;
+	so.no_container = req->no_container;
+	so.force_docker = req->force_docker || (req->default_container && !req->no_container);
+	so.default_container = req->default_container;
+	so.cache_dir = r->cache_dir;
+	so.pool = r->pool;
+	if ((run->s = sched_new(r->base, r->st, &so, err)) == NULL)
+		goto fail;
+	sched_set_observer(run->s, &runs_sched_observer, run);
+	TAILQ_INSERT_TAIL(&r->active, run, entry);
+	r->nactive++;
+	runs_changed(r, run->id, STORE_RUNNING, NULL);
+	if (sched_process_start(run->s, run->process, run->inputs, "", NULL, NULL,
+	    runs_done_cb, run, err) < 0) {
+		/* recorded as failed, reported to the caller */
+		run->done = 1;
+		run->status = err->code ? err->code : CWLD_EXIT_FAILED;
+		run->msg = xstrdup(err->msg);
+		event_active(r->reap, 0, 0);
+		*id_out = xstrdup(run->id);
+		json_decref(job);
+		json_decref(options);
+		free(docdir);
+		free(wf);
+		free(jobpath);
+		free(base);
+		free(slashed);
+		return -1;
+	}
+	log_info("run %s submitted: %s", run->id, wf);
+	*id_out = xstrdup(run->id);
+	json_decref(job);
+	json_decref(options);
+	free(docdir);
+	free(wf);
+	free(jobpath);
+	free(base);
+	free(slashed);
+	return 0;
+fail:
+	if (created) {
+		struct cwld_err e2 = { 0 };
+
+		if (store_run_set_state(r->st, run->id, STORE_FAILED, NULL, &e2) < 0 ||
+		    store_run_set_error(r->st, run->id, err->msg, &e2) < 0)
+			log_warnx("run %s: %s", run->id, e2.msg);
+	}
+	if (!created) {
+		struct cwld_err e2 = { 0 };
+
+		fs_rm_rf(docdir, &e2); /* nothing refers to it */
+	}
+	json_decref(job);
+	json_decref(options);
+	free(docdir);
+	free(wf);
+	free(jobpath);
+	free(base);
+	free(slashed);
+	runs_run_free(run);
+	return -1;
+}
+
+int
+runs_cancel(struct runs *r, const char *run_id, int *finished, struct cwld_err *err)
+{
+	struct runs_run *run;
+	json_t *row;
+
+	*finished = 0;
+	TAILQ_FOREACH(run, &r->active, entry) {
+		if (strcmp(run->id, run_id) != 0 || run->done)
+			continue;
+		log_info("run %s: cancel requested", run_id);
+		sched_cancel(run->s);
+		return 0;
+	}
+	if ((row = store_run_get(r->st, run_id, err)) == NULL)
+		return -1;
+	*finished = 1;
+	err_set(err, CWLD_EXIT_USAGE, "run '%s' has already ended (%s)", run_id,
+	    json_string_value(json_object_get(row, "state")));
+	json_decref(row);
+	return -1;
+}

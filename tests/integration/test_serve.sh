@@ -1,0 +1,162 @@
+#!/bin/bash
+# cwld serve against real requests: a real daemon on 127.0.0.1:0 with a fresh
+# state dir runs real workflows (on the host and in containers on the real
+# Docker engine); bad requests get 4xx JSON errors and the daemon keeps
+# answering; cancel stops containers; the bearer token is enforced; SIGTERM
+# stops the daemon cleanly.
+. "$(dirname "$0")/lib.sh"
+bash "$CWLD_SOURCE_DIR/scripts/build-images.sh" >/dev/null
+D=$CWLD_SOURCE_DIR/tests/integration/data
+S=$TMP/state
+
+# start_daemon [ARGS...]: sets URL and DPID
+start_daemon() {
+	"$CWLD" serve --listen 127.0.0.1:0 --state-dir "$S" --root "$D" "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" &
+	DPID=$!
+	URL=
+	for _ in $(seq 1 100); do
+		URL=$(sed -n 's/^listening on //p' "$TMP/serve.out")
+		[ -n "$URL" ] && return 0
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "daemon did not start: $(cat "$TMP/serve.err")"
+	return 1
+}
+stop_daemon() { kill -TERM "$DPID" 2>/dev/null && wait "$DPID"; }
+trap 'kill -9 $DPID 2>/dev/null; rm -rf "$TMP"' EXIT
+
+# req METHOD PATH [curl args...]: body on stdout, status in $TMP/code
+req() {
+	local m=$1 p=$2
+	shift 2
+	curl -s -o "$TMP/body" -w '%{http_code}' -X "$m" "$URL$p" "$@" >"$TMP/code" || echo 000 >"$TMP/code"
+	cat "$TMP/body"
+}
+code() { cat "$TMP/code"; }
+jget() { python3 -c 'import json,sys; v=json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v[int(k)] if isinstance(v, list) else v.get(k)
+print("" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else v))' "$1"; }
+# wait_state RUN STATE...: until the run is in one of the states (60 s)
+wait_state() {
+	local run=$1 st
+	shift
+	for _ in $(seq 1 600); do
+		st=$(req GET "/api/v1/runs/$run" | jget state)
+		for want in "$@"; do [ "$st" = "$want" ] && return 0; done
+		sleep 0.1
+	done
+	echo "run $run stayed '$st'"
+	return 1
+}
+is_json_error() { python3 -c 'import json,sys; v=json.load(sys.stdin); assert set(v) == {"error","detail"} and v["detail"], v' <"$TMP/body"; }
+
+start_daemon
+check "daemon prints its address" grep -q '^http://127.0.0.1:[0-9]*$' <<<"$URL"
+check "GET /healthz answers ok" test "$(req GET /healthz | jget status)" = ok
+
+# a host run from a path under the root, inputs as an object
+run=$(req POST /api/v1/runs -H 'Content-Type: application/json' \
+	-d '{"workflow": "echo-tool.cwl", "inputs": {"message": "over http"}, "no_container": true, "labels": {"team": "qa"}}' | jget id)
+check "POST /api/v1/runs is 201 with an id" test "$(code)" = 201 -a -n "$run"
+check "wait for the host run" wait_state "$run" success
+out=$(req GET "/api/v1/runs/$run")
+loc=$(jget outputs.out.location <<<"$out")
+check "its output is in STATE/outputs/<run>" test "$loc" = "file://$S/outputs/$run/said.txt"
+check "the output holds the message" test "$(cat "$S/outputs/$run/said.txt")" = "over http"
+check "the run lists its step with exit code 0" test "$(jget steps.0.attempts.0.exit_code <<<"$out")" = 0
+check "labels come back" test "$(jget labels.team <<<"$out")" = qa
+check "list filters by label" test "$(req GET '/api/v1/runs?label=team=qa' | jget runs.0.id)" = "$run"
+check "list filters by state" test "$(req GET '/api/v1/runs?state=failed' | jget runs)" = "[]"
+check "stderr log of a finished step" test "$(req GET "/api/v1/runs/$run/steps/main/logs/stderr"; code)" = 200
+check "the run's DAG is Python naming the workflow" grep -q "echo-tool.cwl" <(req GET "/api/v1/runs/$run/dag")
+
+# a containerised workflow given inline, inputs as YAML text
+wf=$(python3 -c 'import json,sys; print(json.dumps(open(sys.argv[1]).read()))' "$D/echo-docker.cwl")
+run2=$(req POST /api/v1/runs -d "{\"workflow_text\": $wf}" | jget id)
+check "inline workflow accepted" test "$(code)" = 201
+check "wait for the container run" wait_state "$run2" success
+check "its stdout output says hello" grep -qx hello "$(req GET "/api/v1/runs/$run2" | jget outputs.out.path)"
+
+# events: a finished run's stream is its final state, then the end
+check "events of a finished run end with its state" grep -q '"state":"success"' <(curl -sN --max-time 5 "$URL/api/v1/runs/$run2/events")
+
+# metrics
+req GET /metrics >"$TMP/metrics"
+check "metrics count successful runs" grep -q '^cwld_runs{state="success"} 2$' "$TMP/metrics"
+check "metrics have the step duration histogram" grep -q '^cwld_step_duration_seconds_count 2$' "$TMP/metrics"
+
+# cancel a running containerised run: containers gone, state cancelled
+run3=$(req POST /api/v1/runs -d '{"workflow": "sleepers.cwl"}' | jget id)
+for _ in $(seq 1 300); do
+	n=$(curl -s --unix-socket /var/run/docker.sock -G http://d/containers/json \
+		--data-urlencode "filters={\"label\":[\"cwld.run=$run3\"],\"status\":[\"running\"]}" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	[ "$n" -ge 2 ] && break
+	sleep 0.1
+done
+check "both sleepers run in containers" test "$n" -ge 2
+check "POST cancel is 202" test "$(req POST "/api/v1/runs/$run3/cancel" >/dev/null; code)" = 202
+check "the cancelled run ends cancelled" wait_state "$run3" cancelled
+n=$(curl -s --unix-socket /var/run/docker.sock -G http://d/containers/json --data-urlencode all=1 \
+	--data-urlencode "filters={\"label\":[\"cwld.run=$run3\"]}" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+check "no container of the cancelled run is left" test "$n" = 0
+check "cancelling it again is a 409" test "$(req POST "/api/v1/runs/$run3/cancel" >/dev/null; code)" = 409
+
+# bad requests: 4xx with a JSON error, and the daemon still answers
+bad() { # DESCRIPTION WANT METHOD PATH [curl args]
+	local d=$1 want=$2
+	shift 2
+	req "$@" >/dev/null
+	check "$d: $want with a JSON error" test "$(code)" = "$want"
+	check "$d: the error is {error, detail}" is_json_error
+}
+bad "malformed JSON" 400 POST /api/v1/runs -d '{"workflow": '
+bad "not an object" 400 POST /api/v1/runs -d '[1, 2]'
+bad "wrong type" 400 POST /api/v1/runs -d '{"workflow": 12}'
+bad "unknown field" 400 POST /api/v1/runs -d '{"workflow": "echo-tool.cwl", "imputs": {}}'
+bad "neither workflow nor text" 400 POST /api/v1/runs -d '{"inputs": {}}'
+bad "missing file" 403 POST /api/v1/runs -d '{"workflow": "no-such.cwl"}'
+bad "path escape with ../" 403 POST /api/v1/runs -d '{"workflow": "../../../etc/passwd"}'
+ln -s /etc "$TMP/etc-link" 2>/dev/null || true
+bad "absolute path outside the roots" 403 POST /api/v1/runs -d "{\"workflow\": \"$TMP/etc-link/passwd\"}"
+bad "input file outside the roots" 403 POST /api/v1/runs -d '{"workflow": "cat-tool.cwl", "inputs": {"files": [{"class": "File", "path": "/etc/passwd"}]}}'
+bad "invalid CWL document" 400 POST /api/v1/runs -d '{"workflow_text": "cwlVersion: v1.2\nclass: CommandLineTool\ninputs: 12\n"}'
+check "the document error names line and column" grep -q 'workflow.cwl:3' "$TMP/body"
+bad "wrong input type" 400 POST /api/v1/runs -d '{"workflow": "echo-tool.cwl", "inputs": {"message": 12}}'
+bad "bad label" 400 POST /api/v1/runs -d '{"workflow": "echo-tool.cwl", "labels": {"a b": "c"}}'
+head -c 9000000 /dev/zero | tr '\0' 'x' >"$TMP/big"
+bad "oversized body" 413 POST /api/v1/runs --data-binary @"$TMP/big"
+bad "unknown run" 404 GET /api/v1/runs/0123456789abcdef0123
+bad "malformed run id" 404 GET /api/v1/runs/..%2F..%2Fetc
+bad "unknown endpoint" 404 GET /api/v2/nothing
+bad "wrong method" 405 DELETE /api/v1/runs
+bad "bad state filter" 400 GET '/api/v1/runs?state=done'
+bad "bad page token" 400 GET '/api/v1/runs?page_token=zzz'
+bad "unknown log stream" 404 GET "/api/v1/runs/$run/steps/main/logs/stdin"
+check "after all that the daemon still answers" test "$(req GET /healthz | jget status)" = ok
+
+# paging: 3 runs, pages of 2
+for _ in 1 2; do req POST /api/v1/runs -d '{"workflow": "echo-tool.cwl", "inputs": {"message": "p"}, "no_container": true, "labels": {"page": "y"}}' >/dev/null; done
+req POST /api/v1/runs -d '{"workflow": "echo-tool.cwl", "inputs": {"message": "p"}, "no_container": true, "labels": {"page": "y"}}' >/dev/null
+p1=$(req GET '/api/v1/runs?label=page=y&limit=2')
+tok=$(jget next_page_token <<<"$p1")
+p2=$(req GET "/api/v1/runs?label=page=y&limit=2&page_token=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))' "$tok")")
+check "first page has 2 runs and a token" test "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["runs"]))' <<<"$p1")" = 2 -a -n "$tok"
+check "second page has the third run and no token" test "$(python3 -c 'import json,sys; v=json.load(sys.stdin); print(len(v["runs"]), "next_page_token" in v)' <<<"$p2")" = "1 False"
+
+check "SIGTERM stops the daemon with status 0" stop_daemon
+
+# a token: required on any request but /healthz
+start_daemon --token s3cret
+check "no token: 401" test "$(req GET /api/v1/runs >/dev/null; code)" = 401
+check "wrong token: 401" test "$(req GET /api/v1/runs -H 'Authorization: Bearer nope' >/dev/null; code)" = 401
+check "right token: 200" test "$(req GET /api/v1/runs -H 'Authorization: Bearer s3cret' >/dev/null; code)" = 200
+check "healthz needs no token" test "$(req GET /healthz >/dev/null; code)" = 200
+stop_daemon
+set +e
+"$CWLD" serve --listen 0.0.0.0:0 --state-dir "$S" >/dev/null 2>"$TMP/open.err"
+rc=$?
+set -e
+check "a non-loopback address without a token is refused" test "$rc" = 2 -a -n "$(grep -- --token "$TMP/open.err")"
+finish
