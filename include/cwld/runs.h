@@ -72,6 +72,11 @@ int runs_submit(struct runs *r, const struct runs_request *req, char **id_out,
  * code CWLD_EXIT_USAGE and *finished set when the run exists but has ended,
  * not set when there is no such run. */
 int runs_cancel(struct runs *r, const char *run_id, int *finished, struct cwld_err *err);
+/* At start: the runs a previous daemon of this state dir left pending or
+ * running (it was killed) are marked failed with the reason; their
+ * containers, labelled with the dead daemon's pid, are for the caller to
+ * remove (docker_gc_sync). Returns how many. */
+int runs_recover(struct runs *r, struct cwld_err *err);
 /* Active runs (submitted, not finished). */
 int runs_active(const struct runs *r);
 const struct sched_pool *runs_pool(const struct runs *r);

@@ -12,6 +12,7 @@
 
 #include "cwld/cli.h"
 #include "cwld/confine.h"
+#include "cwld/docker.h"
 #include "cwld/err.h"
 #include "cwld/fs.h"
 #include "cwld/log.h"
@@ -191,6 +192,24 @@ cmd_serve(int argc, char **argv)
 	if ((runs = runs_new(base, st, &ro, &err)) == NULL) {
 		fprintf(stderr, "cwld serve: %s\n", err.msg);
 		goto out;
+	}
+	{
+		int n = runs_recover(runs, &err);
+
+		if (n < 0) {
+			fprintf(stderr, "cwld serve: %s\n", err.msg);
+			goto out;
+		}
+		if (n > 0)
+			log_warnx("%d run(s) left unfinished by the previous daemon marked failed", n);
+		/* their containers too, before anything new starts (blocking: the
+		 * loop has not started yet) */
+		n = docker_gc_sync(NULL, NULL, 0, NULL, &err);
+		if (n < 0)
+			log_warnx("cannot remove containers of dead runs: %s", err.msg);
+		else if (n > 0)
+			log_info("removed %d container(s) of runs whose process died", n);
+		memset(&err, 0, sizeof err);
 	}
 	so.max_body = (size_t)max_body;
 	so.state_dir = state_dir;

@@ -474,3 +474,44 @@ runs_cancel(struct runs *r, const char *run_id, int *finished, struct cwld_err *
 	json_decref(row);
 	return -1;
 }
+
+int
+runs_recover(struct runs *r, struct cwld_err *err)
+{
+	static const char *const open_states[] = { STORE_PENDING, STORE_RUNNING, NULL };
+	struct store_runs_filter f = { open_states, NULL, 500, NULL };
+	const char *why = "the daemon stopped before the run finished; resuming runs is not "
+	    "built yet (submit it again)";
+	json_t *page = NULL, *run;
+	char *token = NULL;
+	size_t i;
+	int n = 0;
+
+	do {
+		f.page_token = token;
+		if ((page = store_runs_page(r->st, &f, err)) == NULL) {
+			free(token);
+			return -1;
+		}
+		json_array_foreach(json_object_get(page, "runs"), i, run) {
+			const char *id = json_string_value(json_object_get(run, "id"));
+			const char *owner = json_string_value(json_object_get(run, "owner"));
+
+			if (owner == NULL || strcmp(owner, "serve") != 0)
+				continue; /* a `cwld run` process owns it */
+			if (store_run_set_state(r->st, id, STORE_FAILED, NULL, err) < 0 ||
+			    store_run_set_error(r->st, id, why, err) < 0) {
+				json_decref(page);
+				free(token);
+				return -1;
+			}
+			log_warnx("run %s: %s", id, why);
+			n++;
+		}
+		free(token);
+		token = json_string_value(json_object_get(page, "next_page_token")) ?
+		    xstrdup(json_string_value(json_object_get(page, "next_page_token"))) : NULL;
+		json_decref(page);
+	} while (token != NULL);
+	return n;
+}

@@ -147,6 +147,26 @@ check "second page has the third run and no token" test "$(python3 -c 'import js
 
 check "SIGTERM stops the daemon with status 0" stop_daemon
 
+# kill -9 in the middle of a containerised run: the next daemon says what
+# became of the run and removes its containers
+start_daemon
+run4=$(req POST /api/v1/runs -d '{"workflow": "sleepers.cwl"}' | jget id)
+for _ in $(seq 1 300); do
+	n=$(curl -s --unix-socket /var/run/docker.sock -G http://d/containers/json \
+		--data-urlencode "filters={\"label\":[\"cwld.run=$run4\"],\"status\":[\"running\"]}" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	[ "$n" -ge 2 ] && break
+	sleep 0.1
+done
+kill -9 "$DPID"
+wait "$DPID" 2>/dev/null || true
+start_daemon
+out=$(req GET "/api/v1/runs/$run4")
+check "after kill -9 the unfinished run is marked failed with the reason" test "$(jget state <<<"$out")" = failed -a -n "$(jget error <<<"$out" | grep 'daemon stopped')"
+n=$(curl -s --unix-socket /var/run/docker.sock -G http://d/containers/json --data-urlencode all=1 \
+	--data-urlencode "filters={\"label\":[\"cwld.run=$run4\"]}" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+check "and its containers are gone" test "$n" = 0
+stop_daemon
+
 # a token: required on any request but /healthz
 start_daemon --token s3cret
 check "no token: 401" test "$(req GET /api/v1/runs >/dev/null; code)" = 401
