@@ -12,5 +12,11 @@ int cmd_dag(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_dockerfile(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+/* Clients of a running daemon (src/cli/cmd_client.c, over its HTTP API). */
+int cmd_submit(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
 
 #endif

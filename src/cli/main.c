@@ -19,6 +19,11 @@ static const struct main_cmd main_cmds[] = {
 	{ "gc", "remove containers left by runs whose process died", cmd_gc },
 	{ "dockerfile", "write a Dockerfile for a tool's SoftwareRequirement packages", cmd_dockerfile },
 	{ "serve", "run the daemon: HTTP API, GA4GH WES, live events, Airflow mirror", cmd_serve },
+	{ "submit", "submit a run to a daemon", cmd_submit },
+	{ "list", "list a daemon's runs", cmd_list },
+	{ "status", "show a run of a daemon with its steps", cmd_status },
+	{ "logs", "print (or follow) a step's stdout or stderr from a daemon", cmd_logs },
+	{ "cancel", "cancel a run on a daemon", cmd_cancel },
 };
 
 static void
@@ -30,7 +35,7 @@ main_usage(FILE *f)
 	for (i = 0; i < sizeof main_cmds / sizeof main_cmds[0]; i++)
 		fprintf(f, "  %-10s %s\n", main_cmds[i].name, main_cmds[i].usage);
 	fprintf(f, "\n'cwld COMMAND --help' explains a command. Exit status: 0 success,\n"
-	    "1 workflow failed, 2 usage or invalid input, 3 Docker unreachable,\n"
+	    "1 workflow failed, 2 usage or invalid input, 3 daemon or Docker unreachable,\n"
 	    "33 unsupported CWL feature.\n");
 }
 

@@ -365,8 +365,10 @@ runs_submit(struct runs *r, const struct runs_request *req, char **id_out,
 		job = json_deep_copy(req->inputs);
 	} else
 		job = json_object();
-	slashed = xasprintf("%s/", req->base_dir ? req->base_dir : r->state_dir);
-	base = uri_from_path(slashed);
+	/* a directory URI ends in '/', or relative names would resolve
+	 * against its parent (uri_from_path drops the slash) */
+	slashed = uri_from_path(req->base_dir ? req->base_dir : r->state_dir);
+	base = xasprintf("%s/", slashed);
 	if ((run->inputs = sched_fill_inputs(run->process, NULL, NULL, job, base, 0, err)) == NULL)
 		goto fail;
 	if (req->check_path && params_walk_files(run->inputs, runs_check_one, &chk) != 0)

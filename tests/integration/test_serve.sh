@@ -67,6 +67,10 @@ check "its output is in STATE/outputs/<run>" test "$loc" = "file://$S/outputs/$r
 check "the output holds the message" test "$(cat "$S/outputs/$run/said.txt")" = "over http"
 check "the run lists its step with exit code 0" test "$(jget steps.0.attempts.0.exit_code <<<"$out")" = 0
 check "labels come back" test "$(jget labels.team <<<"$out")" = qa
+# a relative input path starts at the first root
+run_rel=$(req POST /api/v1/runs -d '{"workflow": "cat-tool.cwl", "no_container": true, "inputs": {"files": [{"class": "File", "path": "cache/stamp-tool.cwl"}]}}' | jget id)
+check "a relative input path is taken from the first root ($(code))" test "$(code)" = 201
+check "and the run succeeds" wait_state "$run_rel" success
 check "list filters by label" test "$(req GET '/api/v1/runs?label=team=qa' | jget runs.0.id)" = "$run"
 check "list filters by state" test "$(req GET '/api/v1/runs?state=failed' | jget runs)" = "[]"
 check "stderr log of a finished step" test "$(req GET "/api/v1/runs/$run/steps/main/logs/stderr"; code)" = 200
@@ -84,8 +88,8 @@ check "events of a finished run end with its state" grep -q '"state":"success"' 
 
 # metrics
 req GET /metrics >"$TMP/metrics"
-check "metrics count successful runs" grep -q '^cwld_runs{state="success"} 2$' "$TMP/metrics"
-check "metrics have the step duration histogram" grep -q '^cwld_step_duration_seconds_count 2$' "$TMP/metrics"
+check "metrics count successful runs" grep -q '^cwld_runs{state="success"} 3$' "$TMP/metrics"
+check "metrics have the step duration histogram" grep -q '^cwld_step_duration_seconds_count 3$' "$TMP/metrics"
 
 # cancel a running containerised run: containers gone, state cancelled
 run3=$(req POST /api/v1/runs -d '{"workflow": "sleepers.cwl"}' | jget id)
