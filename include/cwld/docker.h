@@ -33,6 +33,14 @@ void docker_free(struct docker *d);
  * four runs are in create/start at once, the others queue. */
 int docker_run(struct docker *d, const struct exec_spec *spec,
     exec_done_cb cb, void *arg, struct cwld_err *err);
+/* Takes over a container a previous daemon started (spec->daemon, so the
+ * engine kept its output): waits for it to end, then writes the engine's
+ * copy of its stdout and stderr to spec's files (replacing what was caught
+ * live; when the engine has no copy the files stay as they are, with a
+ * warning), removes it and calls cb with its exit code. A container that is
+ * gone ends with started=0. 0, or -1 with err and no callback. */
+int docker_reattach(struct docker *d, const char *container_id, const struct exec_spec *spec,
+    exec_done_cb cb, void *arg, struct cwld_err *err);
 /* Stops (and later removes) every container this client started; the
  * callbacks still come (msg "canceled"; started=0 for runs that had not
  * started yet). */
@@ -47,6 +55,19 @@ void docker_cancel_all(struct docker *d);
  * reaches the engine. */
 int docker_gc_sync(const char *host, const char *run_id, int all, int *kept,
     struct cwld_err *err);
+
+/* A daemon's containers (label cwld.owner=serve) at its start, blocking:
+ * keep(arg, run, step, attempt, id, state) is asked about each; those it
+ * does not keep (returns 0) are removed. Returns how many were removed,
+ * *kept (may be NULL) how many stay; -1 with err. */
+typedef int (*docker_keep_cb)(void *arg, const char *run, const char *step, int attempt,
+    const char *id, const char *state);
+int docker_daemon_sync(const char *host, docker_keep_cb keep, void *arg, int *kept,
+    struct cwld_err *err);
+/* For a daemon that stops to be restarted: docker_free then leaves the
+ * containers that have started running (a later daemon re-attaches them)
+ * and removes only those that never started. */
+void docker_detach(struct docker *d);
 
 /* ---- images (src/exec/docker_image.c) ------------------------------------
  * Every way a DockerRequirement names its image, made present in the engine

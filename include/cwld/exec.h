@@ -31,6 +31,10 @@ struct exec_spec {
 	int64_t memory_mb;       /* 0: no limit */
 	double cores;            /* 0: no limit */
 	int timelimit_s;         /* 0: none; exceeded -> stopped, timed_out set */
+	/* a daemon's (label cwld.owner=serve): the engine keeps a log copy
+	 * (json-file) so that a restarted daemon can read what the container
+	 * wrote while it was away, and only that daemon removes it */
+	int daemon;
 };
 
 struct exec_result {

@@ -43,7 +43,7 @@ struct runs_request {
 	void *check_arg;
 };
 
-/* What the observer hears: a run changed state (error NULL unless failed
+/* What an observer hears: a run changed state (error NULL unless failed
  * or cancelled), and every step event of every run (see scheduler.h).
  * Called on the loop; must not block nor call back into runs. */
 struct runs_observer {
@@ -58,7 +58,11 @@ struct runs *runs_new(struct event_base *base, struct store *st,
 /* Cancels what still runs (containers stopped and removed) and frees;
  * the loop must still be usable. NULL does nothing. */
 void runs_free(struct runs *r);
-void runs_set_observer(struct runs *r, const struct runs_observer *obs, void *arg);
+/* Observers (the HTTP server, the Airflow mirror), each told every event
+ * in the order added; obs borrowed. -1 when RUNS_MAX_OBSERVERS are there. */
+#define RUNS_MAX_OBSERVERS 4
+int runs_add_observer(struct runs *r, const struct runs_observer *obs, void *arg);
+void runs_remove_observer(struct runs *r, const struct runs_observer *obs, void *arg);
 
 /* Validates the document and inputs, records the run (state running, owner
  * "serve") and starts it. The new run's id in *id_out (new string). 0, or
@@ -72,11 +76,19 @@ int runs_submit(struct runs *r, const struct runs_request *req, char **id_out,
  * code CWLD_EXIT_USAGE and *finished set when the run exists but has ended,
  * not set when there is no such run. */
 int runs_cancel(struct runs *r, const char *run_id, int *finished, struct cwld_err *err);
-/* At start: the runs a previous daemon of this state dir left pending or
- * running (it was killed) are marked failed with the reason; their
- * containers, labelled with the dead daemon's pid, are for the caller to
- * remove (docker_gc_sync). Returns how many. */
+/* At start, before the loop runs (it blocks on the Docker engine): the
+ * runs a previous daemon of this store left pending or running are
+ * started again. Steps that succeeded are not run again; a step whose
+ * container still exists (running or ended while no daemon was there) is
+ * taken over; the previous daemon's other containers are removed; a step
+ * cut off in a host process runs again as a new attempt. A run that cannot
+ * be resumed (its document gone) is marked failed with the reason. Returns
+ * how many were resumed, -1 with err. */
 int runs_recover(struct runs *r, struct cwld_err *err);
+/* For a daemon that stops to be restarted (SIGINT/SIGTERM): runs_free then
+ * leaves unfinished runs as they are in the store and their started
+ * containers running, for the next daemon; host processes are stopped. */
+void runs_detach(struct runs *r);
 /* Active runs (submitted, not finished). */
 int runs_active(const struct runs *r);
 const struct sched_pool *runs_pool(const struct runs *r);

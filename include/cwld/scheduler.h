@@ -28,6 +28,11 @@ struct sched_opts {
 	const char *cache_dir;    /* work reuse (cache.h) under this dir, or NULL; borrowed */
 	struct sched_pool *pool;  /* slots shared with other runs (a daemon), or
 	                           * NULL; borrowed, must outlive the scheduler */
+	int daemon;               /* containers labelled for the daemon, engine
+	                           * keeps their logs (exec_spec.daemon) */
+	int resume;               /* the run was started before: steps that
+	                           * succeeded are not run again, a step whose
+	                           * container is there is taken over */
 };
 
 /* A budget of tool invocations shared by the schedulers of many runs: each
@@ -80,6 +85,9 @@ json_t *sched_fill_inputs(const json_t *process, const json_t *reqs, const json_
 /* Cancels the run: running containers and processes are stopped, queued
  * invocations fail with "cancelled"; callbacks still arrive. */
 void sched_cancel(struct sched *s);
+/* For a daemon that stops to be restarted: the run's started containers
+ * are left running when the scheduler is freed (docker_detach). */
+void sched_detach(struct sched *s);
 int sched_cancelled(const struct sched *s);
 
 /* What an observer learns about one tool invocation: a step row of the

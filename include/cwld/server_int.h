@@ -52,5 +52,9 @@ char *server_body(struct server *srv, struct server_ctx *c, size_t *len);
 
 /* GET /api/v1/runs/{id}/steps/{step}/logs/{stream} (logs.c); run borrowed. */
 void server_logs(struct server *srv, struct server_ctx *c, const json_t *run);
+/* Everything under /ga4gh/wes/v1 (wes.c). */
+void wes_route(struct server *srv, struct server_ctx *c);
+/* The OpenAPI 3 document of docs/api.md and WES (openapi.c). */
+extern const char server_openapi_json[];
 
 #endif

@@ -105,6 +105,10 @@ json_t *store_run_counts(struct store *st, struct cwld_err *err);
 int64_t store_step_find(struct store *st, const char *run_id, const char *name,
     json_t **found, struct cwld_err *err);
 
+/* The attempt of a step with the highest number (a new object with the
+ * columns of store_run_get's attempts), json null when none, NULL with err. */
+json_t *store_attempt_latest(struct store *st, int64_t step, struct cwld_err *err);
+
 /* One page of runs, newest first, without steps. states: NULL-terminated
  * (NULL or empty: all); labels: object of strings that must all match (may
  * be NULL); limit 0 means 100; page_token from the previous page or NULL.

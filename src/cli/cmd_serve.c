@@ -12,7 +12,6 @@
 
 #include "cwld/cli.h"
 #include "cwld/confine.h"
-#include "cwld/docker.h"
 #include "cwld/err.h"
 #include "cwld/fs.h"
 #include "cwld/log.h"
@@ -35,8 +34,10 @@ serve_usage(FILE *f)
 	    "and cancel runs (docs/api.md; the OpenAPI document at /openapi.json), with\n"
 	    "live Server-Sent Events. Runs execute in this process, many at once, tool\n"
 	    "invocations bounded by --slots; their state is in STATE/cwld.db. SIGINT or\n"
-	    "SIGTERM stops the daemon: the HTTP server closes and running containers are\n"
-	    "stopped and removed.\n"
+	    "SIGTERM stops the daemon without cancelling anything: containers go on, and\n"
+	    "the next `cwld serve` on the same state dir resumes the unfinished runs\n"
+	    "(steps that succeeded are not run again, containers still there are taken\n"
+	    "over); the same after a crash or kill -9.\n"
 	    "\n"
 	    "options:\n"
 	    "  --listen ADDR:PORT   where to listen (default 127.0.0.1:8080; port 0 picks\n"
@@ -201,15 +202,7 @@ cmd_serve(int argc, char **argv)
 			goto out;
 		}
 		if (n > 0)
-			log_warnx("%d run(s) left unfinished by the previous daemon marked failed", n);
-		/* their containers too, before anything new starts (blocking: the
-		 * loop has not started yet) */
-		n = docker_gc_sync(NULL, NULL, 0, NULL, &err);
-		if (n < 0)
-			log_warnx("cannot remove containers of dead runs: %s", err.msg);
-		else if (n > 0)
-			log_info("removed %d container(s) of runs whose process died", n);
-		memset(&err, 0, sizeof err);
+			log_info("resumed %d run(s) the previous daemon left unfinished", n);
 	}
 	so.max_body = (size_t)max_body;
 	so.state_dir = state_dir;
@@ -230,6 +223,8 @@ cmd_serve(int argc, char **argv)
 	fflush(stdout);
 	log_info("serving on http://%s (state in %s, %ld slots)", server_address(srv), state_dir, slots);
 	event_base_dispatch(base);
+	/* stopping is not cancelling: the next daemon resumes what runs */
+	runs_detach(runs);
 	rc = CWLD_EXIT_OK;
 out:
 	/* the server first (no new requests), then the runs (containers stopped) */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cwld/bind.h"
@@ -68,6 +69,12 @@ struct job {
 	char *dockerfile; /* --build-missing: made from SoftwareRequirement */
 	struct exec_spec spec; /* for docker_run once the image is there */
 	int pulling;     /* the observer was told of a pull (SCHED_STEP_PROGRESS) */
+	/* a resumed run (sched_opts.resume): */
+	int attempt_no;  /* this attempt's number (1 unless an earlier one was cut) */
+	json_t *resumed_outputs; /* the step had succeeded: its outputs */
+	char *reattach_id; /* its container still exists: take it over */
+	int dry;         /* staging computes paths only: the files are there */
+	int nscratch;    /* lit<N>/stg<N> directories made so far */
 };
 
 static void
@@ -89,6 +96,8 @@ job_free(struct job *j)
 	free(j->rt_outdir);
 	expr_ctx_free(j->ex);
 	free(j->name);
+	json_decref(j->resumed_outputs);
+	free(j->reattach_id);
 	free(j->dir);
 	free(j->outdir);
 	free(j->tmpdir);
@@ -118,6 +127,22 @@ job_label(const struct job *j)
 }
 
 /* Tells the scheduler's observer that the job entered phase (state). */
+/* A new directory under the attempt's, named in order (lit1, stg2, ...):
+ * the same inputs give the same names, so a resumed run finds the files
+ * the first daemon staged. New string, or NULL with err. */
+static char *
+job_scratch_dir(struct job *j, const char *prefix, struct cwld_err *err)
+{
+	char *dir = xasprintf("%s/%s%d", j->dir, prefix, ++j->nscratch);
+
+	if (mkdir(dir, 0755) < 0 && !(errno == EEXIST && j->dry)) {
+		err_set(err, CWLD_EXIT_FAILED, "mkdir '%s': %s", dir, strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
 static void
 job_notify(struct job *j, enum sched_step_phase phase, const char *state, const char *msg)
 {
@@ -239,7 +264,7 @@ job_make_runtime(struct job *j, struct cwld_err *err)
 /* Writes a File or Directory literal (no location yet) at path; a
  * Directory's listing entries go inside it, literal or copied. */
 static int
-job_write_literal(json_t *obj, const char *path, struct cwld_err *err)
+job_write_literal(json_t *obj, const char *path, int dry, struct cwld_err *err)
 {
 	const char *cls = json_string_value(json_object_get(obj, "class"));
 	json_t *listing = json_object_get(obj, "listing");
@@ -248,10 +273,10 @@ job_write_literal(json_t *obj, const char *path, struct cwld_err *err)
 
 	if (cls && strcmp(cls, "File") == 0) {
 		const char *c = json_string_value(json_object_get(obj, "contents"));
-		if (fs_write_file_atomic(path, c ? c : "", c ? strlen(c) : 0, err) < 0)
+		if (!dry && fs_write_file_atomic(path, c ? c : "", c ? strlen(c) : 0, err) < 0)
 			return -1;
 	} else {
-		if (fs_mkdir_p(path, err) < 0)
+		if (!dry && fs_mkdir_p(path, err) < 0)
 			return -1;
 		for (i = 0; i < json_array_size(listing); i++) {
 			json_t *e = json_array_get(listing, i);
@@ -265,7 +290,7 @@ job_write_literal(json_t *obj, const char *path, struct cwld_err *err)
 			if (b == NULL)
 				return err_set(err, CWLD_EXIT_USAGE, "literal entry without basename");
 			dst = fs_join(path, b);
-			rc = src ? fs_copy(src, dst, err) : job_write_literal(e, dst, err);
+			rc = dry ? 0 : src ? fs_copy(src, dst, err) : job_write_literal(e, dst, 0, err);
 			free(dst);
 			if (rc < 0)
 				return -1;
@@ -294,10 +319,10 @@ job_materialise_one(json_t *obj, void *arg)
 
 	if (json_object_get(obj, "location") || json_object_get(obj, "path"))
 		return 0;
-	if ((dir = fs_mkdtemp(j->dir, "lit", &err)) == NULL)
+	if ((dir = job_scratch_dir(j, "lit", &err)) == NULL)
 		goto out;
 	path = fs_join(dir, base ? base : cls && strcmp(cls, "File") == 0 ? "file" : "dir");
-	rc = job_write_literal(obj, path, &err);
+	rc = job_write_literal(obj, path, j->dry, &err);
 out:
 	if (rc < 0)
 		log_warnx("run %s: step '%s': %s", sched_opts(j->s)->run_id, job_label(j), err.msg);
@@ -379,7 +404,7 @@ job_target(struct job *j, const char *name, int writable, char **host, char **se
 				return err_set(err, CWLD_EXIT_USAGE, "InitialWorkDirRequirement: "
 				    "absolute entryname '%s' needs DockerRequirement under "
 				    "requirements", name);
-			if ((dir = fs_mkdtemp(j->dir, "stg", err)) == NULL)
+			if ((dir = job_scratch_dir(j, "stg", err)) == NULL)
 				goto out;
 			b = fs_basename(name);
 			*host = fs_join(dir, b);
@@ -426,9 +451,15 @@ job_stage_obj(struct job *j, const json_t *obj, const char *host, const char *se
 	if (cls == NULL || (!is_file && strcmp(cls, "Directory") != 0))
 		return err_set(err, CWLD_EXIT_USAGE,
 		    "InitialWorkDirRequirement: entry is not a File or Directory");
-	if (fs_exists(host) && !fs_is_dir(host) && fs_rm_rf(host, err) < 0)
+	/* a resumed run (j->dry): the files are there already; only the paths
+	 * and mounts matter */
+	if (!j->dry && fs_exists(host) && !fs_is_dir(host) && fs_rm_rf(host, err) < 0)
 		return -1;
-	if (src) {
+	if (src && j->dry) {
+		if (writable && j->inplace && j->image)
+			job_add_mount(j, src, src, 0);
+		json_array_append_new(j->rewrites, json_pack("[s,s]", src, seen));
+	} else if (src) {
 		if (writable && j->inplace) {
 			if (symlink(src, host) < 0)
 				return err_set(err, CWLD_EXIT_FAILED, "symlink '%s': %s", host,
@@ -444,7 +475,7 @@ job_stage_obj(struct job *j, const json_t *obj, const char *host, const char *se
 		if (json_object_get(obj, "location"))
 			return err_set(err, CWLD_EXIT_USAGE, "InitialWorkDirRequirement: "
 			    "cannot stage '%s'", json_string_value(json_object_get(obj, "location")));
-		if (fs_write_file_atomic(host, c ? c : "", c ? strlen(c) : 0, err) < 0)
+		if (!j->dry && fs_write_file_atomic(host, c ? c : "", c ? strlen(c) : 0, err) < 0)
 			return -1;
 	} else {
 		if (fs_mkdir_p(host, err) < 0)
@@ -605,7 +636,7 @@ job_stage_dirent(struct job *j, const json_t *d, struct cwld_err *err)
 	}
 	if (job_target(j, name, writable, &host, &seen, err) < 0)
 		goto out;
-	rc = fs_write_file_atomic(host, text, strlen(text), err);
+	rc = j->dry ? 0 : fs_write_file_atomic(host, text, strlen(text), err);
 out:
 	json_decref(ev);
 	json_decref(en);
@@ -779,7 +810,7 @@ job_stage_renamed(json_t *obj, void *arg)
 		rc = 0;
 		goto out;
 	}
-	if ((dir = fs_mkdtemp(j->dir, "stg", &err)) == NULL)
+	if ((dir = job_scratch_dir(j, "stg", &err)) == NULL)
 		goto out;
 	for (i = 0; i <= n; i++) {
 		json_t *o = i == 0 ? obj : json_array_get(secs, i - 1);
@@ -792,7 +823,7 @@ job_stage_renamed(json_t *obj, void *arg)
 			b = strrchr(op, '/') ? strrchr(op, '/') + 1 : op;
 		free(dst);
 		dst = fs_join(dir, b);
-		if (symlink(op, dst) < 0) {
+		if (symlink(op, dst) < 0 && !(j->dry && errno == EEXIST)) {
 			err_set(&err, CWLD_EXIT_FAILED, "symlink '%s': %s", dst, strerror(errno));
 			goto out;
 		}
@@ -1217,7 +1248,7 @@ job_complete_output(json_t *obj, void *arg)
 				goto out;
 			path = fs_join(dir, b);
 		}
-		if (job_write_literal(obj, path, &j->err) < 0)
+		if (job_write_literal(obj, path, 0, &j->err) < 0)
 			goto out;
 		/* its entries now live inside it: list them from there */
 		json_object_del(obj, "listing");
@@ -1476,7 +1507,8 @@ job_launch(void *arg)
 	 * far more than a file, and a 50-way scatter makes 150 of them. The
 	 * logs sit beside out/ and tmp/; a second attempt would take
 	 * "<step>@2". */
-	sub = xasprintf("%s/%s", o->run_dir, job_label(j));
+	sub = j->attempt_no > 1 ? xasprintf("%s/%s@%d", o->run_dir, job_label(j), j->attempt_no) :
+	    xasprintf("%s/%s", o->run_dir, job_label(j));
 	j->dir = sub;
 	j->outdir = fs_join(sub, "out");
 	j->tmpdir = fs_join(sub, "tmp");
@@ -1484,7 +1516,9 @@ job_launch(void *arg)
 	if (fs_mkdir_p(j->dir, &err) < 0 || fs_mkdir_p(j->outdir, &err) < 0 ||
 	    fs_mkdir_p(j->tmpdir, &err) < 0)
 		goto fail;
-	j->attempt_row = store_attempt_create(sched_store(s), j->step_row, 1, sub, &err);
+	if (!j->reattach_id)
+		j->attempt_row = store_attempt_create(sched_store(s), j->step_row, j->attempt_no,
+		    sub, &err);
 	if (j->attempt_row < 0 ||
 	    store_step_set_state(sched_store(s), j->step_row, STORE_RUNNING, NULL, &err) < 0)
 		goto fail;
@@ -1570,7 +1604,7 @@ job_launch(void *arg)
 	j->input_files = inlist; /* not in runtime: expressions must not see it */
 
 	/* Work reuse: the same invocation completed before. */
-	if (job_cache_prepare(j, &err) < 0)
+	if (!j->reattach_id && job_cache_prepare(j, &err) < 0)
 		goto fail;
 	if (j->cache_key && job_cache_reuse(j))
 		return;
@@ -1578,7 +1612,8 @@ job_launch(void *arg)
 	memset(&spec, 0, sizeof spec);
 	spec.run_id = o->run_id;
 	spec.step_id = job_label(j);
-	spec.attempt = 1;
+	spec.attempt = j->attempt_no;
+	spec.daemon = o->daemon;
 	spec.argv = j->argvv;
 	spec.env = j->envv;
 	spec.cwd = j->rt_outdir;
@@ -1588,9 +1623,21 @@ job_launch(void *arg)
 	spec.image = j->image;
 	spec.cores = j->limit_cores;
 	spec.memory_mb = j->limit_ram_mb;
-	if (store_attempt_started(sched_store(s), j->attempt_row, NULL, j->image, j->argv, &err) < 0)
+	if (!j->reattach_id &&
+	    store_attempt_started(sched_store(s), j->attempt_row, NULL, j->image, j->argv, &err) < 0)
 		goto fail;
-	if (j->image) {
+	if (j->image && j->reattach_id) {
+		/* the container a previous daemon started: wait for it there */
+		struct docker *d = sched_docker(s, &err);
+
+		j->spec = spec;
+		if (d == NULL || docker_reattach(d, j->reattach_id, &j->spec, job_exec_done, j,
+		    &err) < 0)
+			goto fail;
+		log_info("run %s: step '%s': taking over container %.12s", o->run_id,
+		    job_label(j), j->reattach_id);
+		return;
+	} else if (j->image) {
 		const json_t *na = sched_find_req(j->tool, j->reqs, j->hints, "NetworkAccess", NULL);
 		const json_t *tl = sched_find_req(j->tool, j->reqs, j->hints, "ToolTimeLimit", NULL);
 		struct docker *d = sched_docker(s, &err);
@@ -1659,6 +1706,73 @@ fail:
 	job_fail(j, err.code ? err.code : CWLD_EXIT_FAILED, "%s", err.msg);
 }
 
+/* A resumed run: what became of this invocation before the daemon
+ * stopped (its step row by name). Succeeded: its outputs are used again.
+ * Its latest attempt was running in a container: that container is taken
+ * over (the attempt's staging is recomputed, not redone). Otherwise a new
+ * attempt; one that was cut off is recorded as such. */
+static int
+job_resume(struct job *j, struct cwld_err *err)
+{
+	struct store *st = sched_store(j->s);
+	const char *run_id = sched_opts(j->s)->run_id, *state, *cid, *astate;
+	json_t *found = NULL, *a = NULL;
+	int64_t id;
+	int rc = -1;
+
+	if ((id = store_step_find(st, run_id, job_label(j), &found, err)) < 0)
+		return -1;
+	if (id == 0)
+		return 0;
+	j->step_row = id;
+	state = json_string_value(json_object_get(found, "state"));
+	if (state && strcmp(state, STORE_SUCCESS) == 0 &&
+	    json_is_object(json_object_get(found, "outputs"))) {
+		j->resumed_outputs = json_incref(json_object_get(found, "outputs"));
+		rc = 0;
+		goto out;
+	}
+	if ((a = store_attempt_latest(st, id, err)) == NULL)
+		goto out;
+	if (json_is_object(a)) {
+		astate = json_string_value(json_object_get(a, "state"));
+		cid = json_string_value(json_object_get(a, "container_id"));
+		j->attempt_no = (int)json_integer_value(json_object_get(a, "number"));
+		if (astate && (strcmp(astate, STORE_RUNNING) == 0 ||
+		    strcmp(astate, STORE_PENDING) == 0) && cid && *cid) {
+			j->reattach_id = xstrdup(cid);
+			j->attempt_row = json_integer_value(json_object_get(a, "id"));
+			j->dry = 1;
+		} else {
+			if (astate && (strcmp(astate, STORE_RUNNING) == 0 ||
+			    strcmp(astate, STORE_PENDING) == 0) &&
+			    store_attempt_finished(st, json_integer_value(json_object_get(a, "id")),
+			    STORE_FAILED, -1, "interrupted: the daemon stopped", err) < 0)
+				goto out;
+			j->attempt_no++;
+		}
+	}
+	rc = 0;
+out:
+	json_decref(found);
+	json_decref(a);
+	return rc;
+}
+
+static void
+job_resumed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *j = arg;
+	json_t *outputs = json_incref(j->resumed_outputs);
+
+	(void)fd;
+	(void)what;
+	log_info("run %s: step '%s' had succeeded before the restart: not run again",
+	    sched_opts(j->s)->run_id, job_label(j));
+	job_finish(j, 0, outputs, NULL);
+	json_decref(outputs);
+}
+
 int
 job_start(struct sched *s, const json_t *tool, const json_t *inputs, const char *name,
     const json_t *reqs, const json_t *hints, sched_done_cb cb, void *arg,
@@ -1676,13 +1790,30 @@ job_start(struct sched *s, const json_t *tool, const json_t *inputs, const char 
 	j->cb = cb;
 	j->arg = arg;
 	j->exit_code = -1;
-	j->step_row = store_step_create(sched_store(s), sched_opts(s)->run_id, job_label(j), err);
+	j->attempt_no = 1;
+	if (sched_opts(s)->resume && job_resume(j, err) < 0) {
+		job_free(j);
+		return -1;
+	}
+	if (j->step_row == 0)
+		j->step_row = store_step_create(sched_store(s), sched_opts(s)->run_id, job_label(j), err);
 	if (j->step_row < 0) {
 		job_free(j);
 		return -1;
 	}
 	j->queued_at = sched_time_ms();
 	job_notify(j, SCHED_STEP_QUEUED, STORE_PENDING, NULL);
+	if (j->resumed_outputs) {
+		static const struct timeval now = { 0, 0 };
+
+		/* from the loop, as any other completion */
+		if (event_base_once(sched_base(s), -1, EV_TIMEOUT, job_resumed_cb, j, &now) < 0) {
+			err_set(err, CWLD_EXIT_FAILED, "out of events");
+			job_free(j);
+			return -1;
+		}
+		return 0;
+	}
 	sched_slot_acquire(s, job_launch, j);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 
+#include "cwld/docker.h"
 #include "cwld/fs.h"
 #include "cwld/load.h"
 #include "cwld/log.h"
@@ -46,9 +47,10 @@ struct runs {
 	struct sched_pool *pool;
 	struct event *reap;      /* finishes ended runs outside their callbacks */
 	int nactive;
+	int detached;            /* runs_detach: unfinished runs are left */
 	TAILQ_HEAD(, runs_run) active;
-	const struct runs_observer *obs;
-	void *obs_arg;
+	const struct runs_observer *obs[RUNS_MAX_OBSERVERS];
+	void *obs_arg[RUNS_MAX_OBSERVERS];
 };
 
 static void runs_reap_cb(evutil_socket_t, short, void *);
@@ -106,6 +108,12 @@ runs_free(struct runs *r)
 		return;
 	while ((run = TAILQ_FIRST(&r->active)) != NULL) {
 		TAILQ_REMOVE(&r->active, run, entry);
+		if (!run->done && r->detached) {
+			/* left running for the next daemon (runs_detach) */
+			sched_store_flush(run->s);
+			runs_run_free(run);
+			continue;
+		}
 		if (!run->done) {
 			/* not resumed yet by a later daemon: say what became of it */
 			run->done = 1;
@@ -125,11 +133,28 @@ runs_free(struct runs *r)
 	free(r);
 }
 
-void
-runs_set_observer(struct runs *r, const struct runs_observer *obs, void *arg)
+int
+runs_add_observer(struct runs *r, const struct runs_observer *obs, void *arg)
 {
-	r->obs = obs;
-	r->obs_arg = obs ? arg : NULL;
+	int i;
+
+	for (i = 0; i < RUNS_MAX_OBSERVERS; i++)
+		if (r->obs[i] == NULL) {
+			r->obs[i] = obs;
+			r->obs_arg[i] = arg;
+			return 0;
+		}
+	return -1;
+}
+
+void
+runs_remove_observer(struct runs *r, const struct runs_observer *obs, void *arg)
+{
+	int i;
+
+	for (i = 0; i < RUNS_MAX_OBSERVERS; i++)
+		if (r->obs[i] == obs && r->obs_arg[i] == arg)
+			r->obs[i] = NULL;
 }
 
 int runs_active(const struct runs *r) { return r->nactive; }
@@ -144,17 +169,23 @@ runs_outdir(const struct runs *r, const char *run_id)
 static void
 runs_changed(struct runs *r, const char *id, const char *state, const char *error)
 {
-	if (r->obs && r->obs->run_changed)
-		r->obs->run_changed(r->obs_arg, id, state, error);
+	int i;
+
+	for (i = 0; i < RUNS_MAX_OBSERVERS; i++)
+		if (r->obs[i] && r->obs[i]->run_changed)
+			r->obs[i]->run_changed(r->obs_arg[i], id, state, error);
 }
 
 static void
 runs_step_cb(void *arg, const struct sched_step_event *ev)
 {
 	struct runs_run *run = arg;
+	struct runs *r = run->r;
+	int i;
 
-	if (run->r->obs && run->r->obs->step_event)
-		run->r->obs->step_event(run->r->obs_arg, ev);
+	for (i = 0; i < RUNS_MAX_OBSERVERS; i++)
+		if (r->obs[i] && r->obs[i]->step_event)
+			r->obs[i]->step_event(r->obs_arg[i], ev);
 }
 
 static const struct sched_observer runs_sched_observer = {
@@ -374,10 +405,12 @@ runs_submit(struct runs *r, const struct runs_request *req, char **id_out,
 	if (req->check_path && params_walk_files(run->inputs, runs_check_one, &chk) != 0)
 		goto fail;
 
-	options = json_pack("{s:i, s:b, s:b, s:s?, s:s}", "parallel",
+	run->run_dir = xasprintf("%s/%s", r->work_dir, run->id);
+	options = json_pack("{s:i, s:b, s:b, s:s?, s:s, s:s}", "parallel",
 	    req->parallel > 0 ? req->parallel : r->o.default_parallel,
 	    "no_container", req->no_container, "force_docker", req->force_docker,
-	    "default_container", req->default_container, "workflow", wf);
+	    "default_container", req->default_container, "workflow", wf,
+	    "run_dir", run->run_dir);
 	if (store_run_create(r->st, run->id, json_string_value(json_object_get(run->process, "id")),
 	    run->inputs, err) < 0)
 		goto fail;
@@ -386,7 +419,6 @@ runs_submit(struct runs *r, const struct runs_request *req, char **id_out,
 	    store_run_set_state(r->st, run->id, STORE_RUNNING, NULL, err) < 0)
 		goto fail;
 
-	run->run_dir = xasprintf("%s/%s", r->work_dir, run->id);
 	if (fs_mkdir_p(run->run_dir, err) < 0)
 		goto fail;
 	so.run_id = run->id;
@@ -397,6 +429,7 @@ runs_submit(struct runs *r, const struct runs_request *req, char **id_out,
 	so.default_container = req->default_container;
 	so.cache_dir = r->cache_dir;
 	so.pool = r->pool;
+	so.daemon = 1;
 	if ((run->s = sched_new(r->base, r->st, &so, err)) == NULL)
 		goto fail;
 	sched_set_observer(run->s, &runs_sched_observer, run);
@@ -477,43 +510,166 @@ runs_cancel(struct runs *r, const char *run_id, int *finished, struct cwld_err *
 	return -1;
 }
 
+/* ---- a restarted daemon --------------------------------------------------- */
+
+/* Whether a daemon container belongs to the latest unfinished attempt of a
+ * step of a run being resumed; if so its id goes into that attempt's row. */
+static int
+runs_keep_container(void *arg, const char *run_id, const char *step, int attempt,
+    const char *id, const char *cstate)
+{
+	struct runs *r = arg;
+	struct cwld_err err = { 0 };
+	json_t *run = NULL, *a = NULL;
+	const char *state, *astate;
+	int64_t sid;
+	int keep = 0;
+
+	(void)cstate;
+	if (run_id == NULL || step == NULL || (run = store_run_get(r->st, run_id, &err)) == NULL)
+		goto out;
+	state = json_string_value(json_object_get(run, "state"));
+	if (state == NULL || (strcmp(state, STORE_RUNNING) != 0 && strcmp(state, STORE_PENDING) != 0))
+		goto out;
+	if ((sid = store_step_find(r->st, run_id, step, NULL, &err)) <= 0 ||
+	    (a = store_attempt_latest(r->st, sid, &err)) == NULL || !json_is_object(a))
+		goto out;
+	astate = json_string_value(json_object_get(a, "state"));
+	if (json_integer_value(json_object_get(a, "number")) != attempt || astate == NULL ||
+	    (strcmp(astate, STORE_RUNNING) != 0 && strcmp(astate, STORE_PENDING) != 0))
+		goto out;
+	if (store_attempt_set_container(r->st, json_integer_value(json_object_get(a, "id")), id,
+	    &err) < 0)
+		goto out;
+	keep = 1;
+out:
+	if (err.code)
+		log_warnx("container %.12s: %s", id, err.msg);
+	json_decref(run);
+	json_decref(a);
+	return keep;
+}
+
+/* Starts again a run a previous daemon left unfinished. */
+static int
+runs_resume_one(struct runs *r, const json_t *row, struct cwld_err *err)
+{
+	const json_t *opt = json_object_get(row, "options");
+	const char *id = json_string_value(json_object_get(row, "id"));
+	const char *wf = json_string_value(json_object_get(opt, "workflow"));
+	const char *dir = json_string_value(json_object_get(opt, "run_dir"));
+	struct runs_run *run = xcalloc(1, sizeof *run);
+	struct sched_opts so = { 0 };
+
+	run->r = r;
+	run->id = xstrdup(id);
+	run->lc = load_ctx_new();
+	run->run_dir = dir ? xstrdup(dir) : xasprintf("%s/%s", r->work_dir, id);
+	if (wf == NULL) {
+		err_set(err, CWLD_EXIT_FAILED, "its workflow is not recorded");
+		goto fail;
+	}
+	if ((run->process = load_process(run->lc, wf, err)) == NULL)
+		goto fail;
+	run->inputs = json_incref(json_object_get((json_t *)row, "inputs"));
+	if (fs_mkdir_p(run->run_dir, err) < 0)
+		goto fail;
+	so.run_id = run->id;
+	so.run_dir = run->run_dir;
+	so.parallel = (int)json_integer_value(json_object_get(opt, "parallel"));
+	if (so.parallel < 1)
+		so.parallel = r->o.default_parallel;
+	so.no_container = json_is_true(json_object_get(opt, "no_container"));
+	so.force_docker = json_is_true(json_object_get(opt, "force_docker"));
+	so.default_container = json_string_value(json_object_get(opt, "default_container"));
+	so.cache_dir = r->cache_dir;
+	so.pool = r->pool;
+	so.daemon = 1;
+	so.resume = 1;
+	if ((run->s = sched_new(r->base, r->st, &so, err)) == NULL)
+		goto fail;
+	sched_set_observer(run->s, &runs_sched_observer, run);
+	TAILQ_INSERT_TAIL(&r->active, run, entry);
+	r->nactive++;
+	if (sched_process_start(run->s, run->process, run->inputs, "", NULL, NULL,
+	    runs_done_cb, run, err) < 0) {
+		run->done = 1;
+		run->status = err->code ? err->code : CWLD_EXIT_FAILED;
+		run->msg = xstrdup(err->msg);
+		event_active(r->reap, 0, 0);
+		return 0; /* finished (failed) by the reap event */
+	}
+	log_info("run %s resumed", id);
+	return 0;
+fail:
+	runs_run_free(run);
+	return -1;
+}
+
 int
 runs_recover(struct runs *r, struct cwld_err *err)
 {
 	static const char *const open_states[] = { STORE_PENDING, STORE_RUNNING, NULL };
 	struct store_runs_filter f = { open_states, NULL, 500, NULL };
-	const char *why = "the daemon stopped before the run finished; resuming runs is not "
-	    "built yet (submit it again)";
-	json_t *page = NULL, *run;
+	struct cwld_err e2 = { 0 };
+	json_t *page = NULL, *run, *open = json_array();
 	char *token = NULL;
 	size_t i;
-	int n = 0;
+	int n = 0, kept = 0, removed;
 
+	/* the runs this daemon's predecessor left, oldest first */
 	do {
 		f.page_token = token;
 		if ((page = store_runs_page(r->st, &f, err)) == NULL) {
 			free(token);
+			json_decref(open);
 			return -1;
 		}
 		json_array_foreach(json_object_get(page, "runs"), i, run) {
-			const char *id = json_string_value(json_object_get(run, "id"));
 			const char *owner = json_string_value(json_object_get(run, "owner"));
 
-			if (owner == NULL || strcmp(owner, "serve") != 0)
-				continue; /* a `cwld run` process owns it */
-			if (store_run_set_state(r->st, id, STORE_FAILED, NULL, err) < 0 ||
-			    store_run_set_error(r->st, id, why, err) < 0) {
-				json_decref(page);
-				free(token);
-				return -1;
-			}
-			log_warnx("run %s: %s", id, why);
-			n++;
+			if (owner && strcmp(owner, "serve") == 0)
+				json_array_insert(open, 0, run);
 		}
 		free(token);
 		token = json_string_value(json_object_get(page, "next_page_token")) ?
 		    xstrdup(json_string_value(json_object_get(page, "next_page_token"))) : NULL;
 		json_decref(page);
 	} while (token != NULL);
+	/* its containers: those of unfinished attempts are taken over, the
+	 * rest removed (blocking: the loop has not started) */
+	removed = docker_daemon_sync(NULL, runs_keep_container, r, &kept, &e2);
+	if (removed < 0)
+		log_warnx("cannot look at the previous daemon's containers: %s", e2.msg);
+	else if (removed + kept > 0)
+		log_info("previous daemon's containers: %d taken over, %d removed", kept, removed);
+	json_array_foreach(open, i, run) {
+		const char *id = json_string_value(json_object_get(run, "id"));
+		struct cwld_err e = { 0 };
+
+		if (runs_resume_one(r, run, &e) < 0) {
+			char *why = xasprintf("cannot resume after a restart: %s", e.msg);
+
+			log_warnx("run %s: %s", id, why);
+			if (store_run_set_state(r->st, id, STORE_FAILED, NULL, &e2) < 0 ||
+			    store_run_set_error(r->st, id, why, &e2) < 0)
+				log_warnx("run %s: %s", id, e2.msg);
+			free(why);
+			continue;
+		}
+		n++;
+	}
+	json_decref(open);
 	return n;
+}
+
+void
+runs_detach(struct runs *r)
+{
+	struct runs_run *run;
+
+	TAILQ_FOREACH(run, &r->active, entry)
+		if (!run->done)
+			sched_detach(run->s);
+	r->detached = 1;
 }

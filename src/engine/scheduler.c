@@ -51,6 +51,7 @@ struct sched {
 	struct exec_local *local;
 	int running;
 	int cancelled;
+	int detached;
 	struct event *kick; /* runs queued launches from the loop, never inline */
 	struct event *flush; /* commits the store's write batch from the loop */
 	TAILQ_HEAD(, sched_waiter) waiting;
@@ -160,8 +161,9 @@ int sched_cancelled(const struct sched *s) { return s->cancelled; }
 struct docker *
 sched_docker(struct sched *s, struct cwld_err *err)
 {
-	if (s->docker == NULL)
-		s->docker = docker_new(s->base, NULL, err);
+	if (s->docker == NULL && (s->docker = docker_new(s->base, NULL, err)) != NULL &&
+	    s->detached)
+		docker_detach(s->docker);
 	return s->docker;
 }
 
@@ -416,6 +418,13 @@ sched_slot_release(struct sched *s)
 	}
 	if (!TAILQ_EMPTY(&s->waiting))
 		event_active(s->kick, 0, 0);
+}
+
+void
+sched_detach(struct sched *s)
+{
+	s->detached = 1;
+	docker_detach(s->docker);
 }
 
 void

@@ -246,6 +246,7 @@ bad:
 
 #define DOCKER_LABEL_PID "cwld.pid"
 #define DOCKER_LABEL_HOST "cwld.host"
+#define DOCKER_LABEL_OWNER "cwld.owner"
 
 static const char *
 docker_owner_pid(void)
@@ -280,6 +281,8 @@ docker_orphaned(const json_t *labels)
 
 	if (pid == NULL)
 		return 0; /* an older cwld's, maybe still running: --all only */
+	if (json_object_get(labels, DOCKER_LABEL_OWNER))
+		return 0; /* a daemon's: the next daemon resumes or removes it */
 	if (host == NULL || strcmp(host, docker_owner_host()) != 0)
 		return 0;
 	errno = 0;
@@ -396,6 +399,8 @@ docker_create_body(const struct exec_spec *spec, struct cwld_err *err)
 	    "cwld.attempt", attempt,
 	    DOCKER_LABEL_PID, docker_owner_pid(),
 	    DOCKER_LABEL_HOST, docker_owner_host());
+	if (spec->daemon)
+		json_object_set_new(labels, DOCKER_LABEL_OWNER, json_string("serve"));
 	json_object_set_new(body, "Labels", labels);
 
 	hc = json_object();
@@ -413,9 +418,10 @@ docker_create_body(const struct exec_spec *spec, struct cwld_err *err)
 		src = NULL;
 	}
 	json_object_set_new(hc, "Mounts", mounts);
-	/* the attached stream writes the files: no second copy in the engine */
+	/* the attached stream writes the files: no second copy in the engine,
+	 * except for a daemon, which may have to read it after a restart */
 	json_object_set_new(hc, "LogConfig", json_pack("{s:s, s:{}}", "Type",
-	    "none", "Config"));
+	    spec->daemon ? "json-file" : "none", "Config"));
 	if (!spec->network)
 		json_object_set_new(hc, "NetworkMode", json_string("none"));
 	if (spec->memory_mb > 0) {
@@ -1588,6 +1594,170 @@ out:
 	return ret;
 }
 
+
+/* ---- re-attaching a container a previous daemon started ------------------ */
+
+static void docker_reattach_ready(void *arg, const char *errmsg);
+
+static void
+docker_reattach_defer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	docker_reattach_ready(arg, NULL);
+}
+
+static int
+docker_logs_data(void *arg, const char *data, size_t len)
+{
+	struct docker_run *r = arg;
+
+	return docker_demux(r, data, len);
+}
+
+static void
+docker_logs_headers(void *arg, long status, const char *headers)
+{
+	struct docker_run *r = arg;
+
+	(void)headers;
+	if (status != 200)
+		return;
+	/* the engine's copy is complete: it replaces what the previous daemon
+	 * had written when it went away */
+	r->out_fd = open(r->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	r->err_fd = open(r->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+}
+
+static void
+docker_logs_cb(void *arg, const struct http_response *res)
+{
+	struct docker_run *r = arg;
+	char m[256];
+
+	r->op = NULL;
+	if (res->status != 200) {
+		docker_engine_msg(res, m, sizeof m);
+		log_warnx("container %.12s: its output while no daemon listened is lost: %s",
+		    r->id, m);
+	} else if (r->write_errno) {
+		snprintf(r->res.msg, sizeof r->res.msg, "cannot write '%s': %s", r->write_path,
+		    strerror(r->write_errno));
+	}
+	docker_run_remove(r);
+}
+
+static void
+docker_rewait_cb(void *arg, const struct http_response *res)
+{
+	struct docker_run *r = arg;
+	struct http_req req;
+	struct cwld_err e = { 0, "" };
+	json_t *j;
+	char m[256], *url;
+
+	r->wait = NULL;
+	r->wait_done = 1;
+	if (res->status != 200) {
+		docker_engine_msg(res, m, sizeof m);
+		r->res.started = res->status == 404 ? 0 : 1;
+		r->res.exit_code = -1;
+		snprintf(r->res.msg, sizeof r->res.msg, "cannot wait for container %.12s: %s",
+		    r->id, m);
+		if (res->status == 404) {
+			r->removed = 1;
+			docker_run_finish(r);
+		} else
+			docker_run_remove(r);
+		return;
+	}
+	j = json_loadb(res->body, res->len, 0, NULL);
+	r->res.exit_code = (int)json_integer_value(json_object_get(j, "StatusCode"));
+	json_decref(j);
+	if (r->canceled) {
+		docker_run_remove(r);
+		return;
+	}
+	url = xasprintf("%s%s/containers/%s/logs?stdout=1&stderr=1", r->d->host.base_url,
+	    r->d->api, r->id);
+	memset(&req, 0, sizeof req);
+	req.url = url;
+	req.timeout_ms = 0;
+	req.on_data = docker_logs_data;
+	req.on_headers = docker_logs_headers;
+	req.data_arg = r;
+	r->op = http_request_ex(r->d->http, &req, docker_logs_cb, r, &e);
+	free(url);
+	if (r->op == NULL) {
+		log_warnx("container %.12s: cannot read its logs: %s", r->id, e.msg);
+		docker_run_remove(r);
+	}
+}
+
+static void
+docker_reattach_ready(void *arg, const char *errmsg)
+{
+	struct docker_run *r = arg;
+	struct cwld_err e = { 0, "" };
+	char *path;
+
+	if (errmsg != NULL) {
+		r->res.unreachable = 1;
+		r->removed = 1; /* nothing to remove with no engine */
+		docker_run_fail(r, "docker engine unreachable at '%s': %s", r->d->host.spec, errmsg);
+		return;
+	}
+	path = xasprintf("/containers/%s/wait?condition=not-running", r->id);
+	r->wait = docker_req(r->d, "POST", path, NULL, 0, docker_rewait_cb, r, &e);
+	free(path);
+	if (r->wait == NULL) {
+		snprintf(r->res.msg, sizeof r->res.msg, "%.500s", e.msg);
+		docker_run_finish(r);
+	}
+}
+
+int
+docker_reattach(struct docker *d, const char *container_id, const struct exec_spec *spec,
+    exec_done_cb cb, void *arg, struct cwld_err *err)
+{
+	struct docker_run *r;
+	int rc;
+
+	if (container_id == NULL || strlen(container_id) >= sizeof r->id ||
+	    spec->stdout_path == NULL || spec->stderr_path == NULL)
+		return err_set(err, CWLD_EXIT_FAILED, "docker: cannot re-attach '%s'",
+		    container_id ? container_id : "(none)");
+	r = xcalloc(1, sizeof *r);
+	r->d = d;
+	r->cb = cb;
+	r->arg = arg;
+	r->out_fd = r->err_fd = r->in_fd = -1;
+	r->image = xstrdup(spec->image ? spec->image : "");
+	r->out_path = xstrdup(spec->stdout_path);
+	r->err_path = xstrdup(spec->stderr_path);
+	snprintf(r->id, sizeof r->id, "%s", container_id);
+	snprintf(r->res.container_id, sizeof r->res.container_id, "%s", container_id);
+	r->res.started = 1;
+	r->start_done = 1;
+	r->ready.cb = docker_reattach_ready;
+	r->ready.arg = r;
+	rc = docker_when_ready(d, &r->ready, err);
+	if (rc == -1) {
+		free(r->image);
+		free(r->out_path);
+		free(r->err_path);
+		free(r);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&d->runs, r, entry);
+	if (rc == 1) {
+		/* from the loop: never a callback from inside docker_reattach */
+		r->defer = event_new(d->base, -1, 0, docker_reattach_defer_cb, r);
+		event_active(r->defer, EV_TIMEOUT, 0);
+	}
+	return 0;
+}
+
 void
 docker_cancel_all(struct docker *d)
 {
@@ -1734,6 +1904,13 @@ out:
 }
 
 void
+docker_detach(struct docker *d)
+{
+	if (d != NULL)
+		d->detached = 1;
+}
+
+void
 docker_free(struct docker *d)
 {
 	struct cwld_err e = { 0, "" };
@@ -1748,8 +1925,9 @@ docker_free(struct docker *d)
 	d->http = NULL;
 	while ((r = TAILQ_FIRST(&d->runs)) != NULL) {
 		TAILQ_REMOVE(&d->runs, r, entry);
-		if (r->id[0] != '\0' && !r->removed) {
-			/* best effort, blocking: we are shutting down */
+		if (r->id[0] != '\0' && !r->removed && !(d->detached && r->start_done)) {
+			/* best effort, blocking: we are shutting down (a detaching
+			 * daemon leaves running containers to the next one) */
 			if (api == NULL && docker_easy_api(&d->host, &api, &e) == -1)
 				log_warnx("%s", e.msg);
 			if (api != NULL &&
@@ -1820,6 +1998,61 @@ docker_gc_sync(const char *host, const char *run_id, int all, int *kept,
 		}
 		rc = docker_easy_remove(&dh, api, id, err);
 		if (rc == -1)
+			goto out;
+		n += rc;
+	}
+	ret = n;
+out:
+	json_decref(list);
+	free(api);
+	free(path);
+	free(body);
+	docker_host_release(&dh);
+	return ret;
+}
+
+int
+docker_daemon_sync(const char *host, docker_keep_cb keep, void *arg, int *kept,
+    struct cwld_err *err)
+{
+	struct docker_host dh;
+	json_t *list = NULL, *c;
+	char *api = NULL, *path = NULL, *body = NULL;
+	long status = 0;
+	size_t i;
+	int n = 0, ret = -1, rc;
+
+	if (kept != NULL)
+		*kept = 0;
+	if (docker_host_parse(&dh, host, err) == -1)
+		return -1;
+	if (docker_easy_api(&dh, &api, err) == -1)
+		goto out;
+	path = docker_list_path(api, NULL);
+	if (docker_easy(&dh, "GET", path, DOCKER_SHORT_MS, &status, &body, NULL, err) == -1)
+		goto out;
+	list = json_loads(body, 0, NULL);
+	if (status != 200 || !json_is_array(list)) {
+		err_set(err, CWLD_EXIT_FAILED, "cannot list containers at '%s': HTTP %ld",
+		    dh.spec, status);
+		goto out;
+	}
+	json_array_foreach(list, i, c) {
+		const json_t *labels = json_object_get(c, "Labels");
+		const char *id = json_string_value(json_object_get(c, "Id"));
+		const char *attempt = json_string_value(json_object_get(labels, "cwld.attempt"));
+
+		if (id == NULL || json_object_get(labels, DOCKER_LABEL_OWNER) == NULL)
+			continue; /* not a daemon's */
+		if (keep(arg, json_string_value(json_object_get(labels, "cwld.run")),
+		    json_string_value(json_object_get(labels, "cwld.step")),
+		    attempt ? atoi(attempt) : 0, id,
+		    json_string_value(json_object_get(c, "State")))) {
+			if (kept != NULL)
+				(*kept)++;
+			continue;
+		}
+		if ((rc = docker_easy_remove(&dh, api, id, err)) == -1)
 			goto out;
 		n += rc;
 	}

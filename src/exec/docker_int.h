@@ -44,6 +44,7 @@ struct docker {
 	char *api;                     /* "/v1.41" once negotiated */
 	int pinging;
 	int starting;                  /* runs holding a create/start slot */
+	int detached;                  /* docker_free leaves started containers */
 	struct docker_runs runs;       /* every run not yet finished */
 	struct docker_runs slot_q;     /* waiting for a create/start slot */
 	struct docker_waiters waiters; /* waiting for the version */

@@ -675,6 +675,19 @@ server_route(struct server *srv, struct server_ctx *c)
 	int get = m == EVHTTP_REQ_GET, post = m == EVHTTP_REQ_POST;
 	json_t *run;
 
+	if (c->nsegs >= 3 && server_seg_is(c, 0, "ga4gh") && server_seg_is(c, 1, "wes") &&
+	    server_seg_is(c, 2, "v1")) {
+		wes_route(srv, c);
+		return;
+	}
+	if (c->nsegs == 1 && server_seg_is(c, 0, "openapi.json")) {
+		if (get)
+			server_reply(srv, c->req, 200, "application/json", server_openapi_json,
+			    strlen(server_openapi_json));
+		else
+			goto method;
+		return;
+	}
 	if (c->nsegs == 1 && server_seg_is(c, 0, "healthz")) {
 		if (get)
 			server_healthz(srv, c);
@@ -902,7 +915,10 @@ server_new(struct event_base *base, const struct server_opts *opts, struct runs 
 			    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
 		}
 	}
-	runs_set_observer(runs, &server_observer, srv);
+	if (runs_add_observer(runs, &server_observer, srv) < 0) {
+		err_set(err, CWLD_EXIT_FAILED, "too many observers of the runs");
+		goto fail;
+	}
 	return srv;
 fail:
 	server_free(srv);
@@ -915,7 +931,7 @@ server_free(struct server *srv)
 	if (srv == NULL)
 		return;
 	if (srv->runs)
-		runs_set_observer(srv->runs, NULL, NULL);
+		runs_remove_observer(srv->runs, &server_observer, srv);
 	events_free(srv->events);
 	if (srv->http)
 		evhttp_free(srv->http);

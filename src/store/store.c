@@ -852,3 +852,21 @@ out:
 	json_decref(runs);
 	return ret;
 }
+
+json_t *
+store_attempt_latest(struct store *st, int64_t step, struct cwld_err *err)
+{
+	json_t *rows = json_array(), *ret = NULL;
+	char what[96];
+
+	snprintf(what, sizeof what, "reading the attempts of step %lld", (long long)step);
+	sqlite3_bind_int64(st->stmt[STORE_ATTEMPTS_OF_STEP], 1, step);
+	if (store_query_rows(st, STORE_ATTEMPTS_OF_STEP, rows, err, what) == -1) {
+		json_decref(rows);
+		return NULL;
+	}
+	ret = json_array_size(rows) ? json_incref(json_array_get(rows, json_array_size(rows) - 1)) :
+	    json_null();
+	json_decref(rows);
+	return ret;
+}
