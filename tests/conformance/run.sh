@@ -22,7 +22,9 @@ usage() {
 	  -h, --help            this text
 	Everything after -- goes to cwltest as is (e.g. -- -n 1-10 --verbose).
 	env: CWLD_SHARED_DIR (default <repo>/../shared), CWLD_CACHE_DIR (venv at
-	     $CWLD_CACHE_DIR/venv, default ~/.cache/cwld), CWLTEST (cwltest binary).
+	     $CWLD_CACHE_DIR/venv, default ~/.cache/cwld), CWLTEST (cwltest binary),
+	     CWLD_STATE_DIR (the runs' database and work dirs; default: a fresh
+	     one for this suite run, removed after).
 	Exit status: cwltest's (0 all passed or unsupported, 1 failures), 2 on
 	usage errors or when the run produced no report.
 	EOF
@@ -89,6 +91,10 @@ tool=$(realpath -s "$tool")
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# The runs' database and work dirs: this run's own, unless the caller
+# chose one, so that a suite never shares (or is broken by) the user's
+# state in ~/.local/share/cwld.
+export CWLD_STATE_DIR=${CWLD_STATE_DIR:-$tmp/state}
 report=${junit:-$tmp/junit.xml}
 rm -f "$report"
 
