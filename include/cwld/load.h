@@ -49,6 +49,12 @@ struct load_ctx;
 /* A loader with its own document cache and position map. */
 struct load_ctx *load_ctx_new(void);
 void load_ctx_free(struct load_ctx *ctx); /* NULL does nothing */
+/* A check before any document file is read (the process, what its run:,
+ * $import and $include name): non-zero refuses the read with err's
+ * message, reported where the reference is. A daemon confines documents
+ * to its roots this way. */
+typedef int (*load_guard_fn)(void *arg, const char *path, struct cwld_err *err);
+void load_ctx_set_guard(struct load_ctx *ctx, load_guard_fn guard, void *arg);
 /* Borrowed: the position map of everything this loader has read. */
 struct yaml_srcmap *load_ctx_srcmap(struct load_ctx *ctx);
 

@@ -25,6 +25,8 @@ struct server {
 	char *version;
 	char addr[80];
 	json_t *logs;            /* run -> step -> {"stdout", "stderr"} paths, live runs */
+	json_t *log_sent;        /* "run\tstep\tstream" -> bytes sent as `log` events */
+	struct event *log_tick;  /* reads new lines while a client wants them */
 	int steps_running;
 	long http_codes[6];      /* answers by status class (index 1..5) */
 	long hist[SERVER_NBUCKETS + 1];
@@ -52,6 +54,11 @@ char *server_body(struct server *srv, struct server_ctx *c, size_t *len);
 
 /* GET /api/v1/runs/{id}/steps/{step}/logs/{stream} (logs.c); run borrowed. */
 void server_logs(struct server *srv, struct server_ctx *c, const json_t *run);
+/* `log` events (logs.c): new complete lines of the live steps' stdout and
+ * stderr go to the clients that asked for them, at most 64 KiB per file
+ * and turn; final (a step has finished) sends a last unterminated line
+ * too. */
+void server_log_lines(struct server *srv, const char *run_id, const char *step, int final);
 /* Everything under /ga4gh/wes/v1 (wes.c). */
 void wes_route(struct server *srv, struct server_ctx *c);
 /* The OpenAPI 3 document of docs/api.md and WES (openapi.c). */

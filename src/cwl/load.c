@@ -36,6 +36,8 @@ struct load_ctx {
 	char *top_path;     /* wrote for it (messages name that path) */
 	int depth;
 	size_t budget;      /* type nodes and processes left for this load */
+	load_guard_fn guard; /* asked before any file is read, or NULL */
+	void *guard_arg;
 };
 
 /* One process being normalised. */
@@ -285,6 +287,13 @@ load_expand(struct load_ctx *ctx, json_t *node, const char *base, int depth,
 				    "cannot include '%s': not a file", uri);
 				goto out;
 			}
+			if (ctx->guard && ctx->guard(ctx->guard_arg, path, err) != 0) {
+				struct cwld_err why = *err;
+
+				load_fail(ctx, why.code ? why.code : CWLD_EXIT_USAGE, v, node, err,
+				    "cannot include '%s': %s", json_string_value(v), why.msg);
+				goto out;
+			}
 			text = fs_read_file(path, YAML_MAX_BYTES, &len, err);
 			if (text == NULL) {
 				load_fail(ctx, CWLD_EXIT_USAGE, v, node, err,
@@ -368,6 +377,15 @@ load_fetch(struct load_ctx *ctx, const char *docuri, const json_t *at, int depth
 	    strcmp(docuri, ctx->top_uri) == 0) {
 		free(path);
 		path = xstrdup(ctx->top_path);
+	}
+	if (ctx->guard && ctx->guard(ctx->guard_arg, path, err) != 0) {
+		if (at != NULL) {
+			struct cwld_err why = *err;
+
+			load_fail(ctx, why.code ? why.code : CWLD_EXIT_USAGE, at, NULL, err,
+			    "cannot read '%s': %s", path, why.msg);
+		}
+		goto out;
 	}
 	raw = yaml_parse_file(path, ctx->map, err);
 	if (raw == NULL)
@@ -2087,4 +2105,11 @@ out:
 	json_decref(doc);
 	free(base);
 	return ret;
+}
+
+void
+load_ctx_set_guard(struct load_ctx *ctx, load_guard_fn guard, void *arg)
+{
+	ctx->guard = guard;
+	ctx->guard_arg = arg;
 }

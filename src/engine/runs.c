@@ -340,6 +340,24 @@ runs_check_one(json_t *obj, void *arg)
 	return rc != 0;
 }
 
+/* Documents of a submission: those the daemon wrote for it (inline text)
+ * are fine, any other goes through the caller's check_path. */
+struct runs_guard {
+	const struct runs_request *req;
+	const char *docdir;
+};
+
+static int
+runs_guard_path(void *arg, const char *path, struct cwld_err *err)
+{
+	struct runs_guard *g = arg;
+	size_t n = strlen(g->docdir);
+
+	if (strncmp(path, g->docdir, n) == 0 && path[n] == '/' && strstr(path + n, "/../") == NULL)
+		return 0;
+	return g->req->check_path(g->req->check_arg, path, err) != 0;
+}
+
 /* Keeps the text of a document the run was given inline, so that errors
  * point into it and a restarted daemon can read it again. */
 static char *
@@ -361,6 +379,7 @@ runs_submit(struct runs *r, const struct runs_request *req, char **id_out,
 	struct runs_run *run = xcalloc(1, sizeof *run);
 	struct sched_opts so = { 0 };
 	struct runs_check chk = { req, err };
+	struct runs_guard guard = { 0 };
 	char *docdir = NULL, *wf = NULL, *jobpath = NULL, *base = NULL, *slashed = NULL;
 	json_t *job = NULL, *options = NULL;
 	int created = 0;
@@ -382,6 +401,11 @@ runs_submit(struct runs *r, const struct runs_request *req, char **id_out,
 			goto fail;
 	} else
 		wf = xstrdup(req->workflow_path);
+	if (req->check_path) {
+		guard.req = req;
+		guard.docdir = docdir;
+		load_ctx_set_guard(run->lc, runs_guard_path, &guard);
+	}
 	if ((run->process = load_process(run->lc, wf, err)) == NULL)
 		goto fail;
 	if (req->inputs_text) {
@@ -396,6 +420,7 @@ runs_submit(struct runs *r, const struct runs_request *req, char **id_out,
 		job = json_deep_copy(req->inputs);
 	} else
 		job = json_object();
+	load_ctx_set_guard(run->lc, NULL, NULL); /* guard lives on this stack */
 	/* a directory URI ends in '/', or relative names would resolve
 	 * against its parent (uri_from_path drops the slash) */
 	slashed = uri_from_path(req->base_dir ? req->base_dir : r->state_dir);

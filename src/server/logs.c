@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "cwld/events.h"
 #include "cwld/fs.h"
 #include "cwld/log.h"
 #include "cwld/server_int.h"
@@ -226,4 +227,84 @@ server_logs(struct server *srv, struct server_ctx *c, const json_t *run)
 	srv->http_codes[2]++;
 	evbuffer_free(buf);
 	free(path);
+}
+
+/* ---- log lines as events -------------------------------------------------- */
+
+#define LOGS_EVENT_CHUNK (64u * 1024)
+#define LOGS_MAX_LINE 4096
+
+static void
+logs_publish_line(struct server *srv, const char *run_id, const char *step,
+    const char *stream, const char *line, size_t len)
+{
+	json_t *v;
+
+	if (len > LOGS_MAX_LINE)
+		len = LOGS_MAX_LINE; /* the rest of a very long line is in the file */
+	v = json_pack("{s:s, s:s, s:s, s:s%}", "run", run_id, "step", step, "stream", stream,
+	    "line", line, len);
+	if (v == NULL) /* not UTF-8: say so rather than drop it */
+		v = json_pack("{s:s, s:s, s:s, s:s}", "run", run_id, "step", step, "stream",
+		    stream, "line", "(a line that is not UTF-8 text)");
+	events_publish(srv->events, run_id, "log", v);
+	json_decref(v);
+}
+
+/* Sends the complete lines path has beyond what was sent. */
+static void
+logs_tail_file(struct server *srv, const char *run_id, const char *step, const char *stream,
+    const char *path, int final)
+{
+	char *key = xasprintf("%s\t%s\t%s", run_id, step, stream), *buf = NULL;
+	off_t sent = (off_t)json_integer_value(json_object_get(srv->log_sent, key));
+	ssize_t n;
+	size_t start = 0, i;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		goto out;
+	buf = xmalloc(LOGS_EVENT_CHUNK);
+	n = pread(fd, buf, LOGS_EVENT_CHUNK, sent);
+	close(fd);
+	if (n <= 0)
+		goto out;
+	for (i = 0; i < (size_t)n; i++) {
+		if (buf[i] != '\n')
+			continue;
+		logs_publish_line(srv, run_id, step, stream, buf + start, i - start);
+		start = i + 1;
+	}
+	/* an unterminated rest waits for its newline, unless the step is over
+	 * or it fills the whole chunk */
+	if (start < (size_t)n && (final || (start == 0 && (size_t)n == LOGS_EVENT_CHUNK))) {
+		logs_publish_line(srv, run_id, step, stream, buf + start, (size_t)n - start);
+		start = (size_t)n;
+	}
+	json_object_set_new(srv->log_sent, key, json_integer((json_int_t)(sent + (off_t)start)));
+out:
+	free(buf);
+	free(key);
+}
+
+void
+server_log_lines(struct server *srv, const char *run_id, const char *step, int final)
+{
+	const json_t *run_logs, *paths;
+	const char *r, *st, *stream;
+	json_t *p;
+
+	json_object_foreach(srv->logs, r, run_logs) {
+		if (run_id && strcmp(r, run_id) != 0)
+			continue;
+		if (!events_want_logs(srv->events, r))
+			continue;
+		json_object_foreach((json_t *)run_logs, st, paths) {
+			if (step && strcmp(st, step) != 0)
+				continue;
+			json_object_foreach((json_t *)paths, stream, p)
+				if (json_is_string(p))
+					logs_tail_file(srv, r, st, stream, json_string_value(p), final);
+		}
+	}
 }

@@ -101,8 +101,17 @@ server_run_changed(void *arg, const char *run_id, const char *state, const char 
 
 	events_publish(srv->events, run_id, "run", v);
 	json_decref(v);
-	if (server_is_final(state))
+	if (server_is_final(state)) {
+		const char *k;
+		json_t *v2;
+		void *tmp;
+		size_t n = strlen(run_id);
+
 		json_object_del(srv->logs, run_id);
+		json_object_foreach_safe(srv->log_sent, tmp, k, v2)
+			if (strncmp(k, run_id, n) == 0 && k[n] == '\t')
+				json_object_del(srv->log_sent, k);
+	}
 }
 
 static json_t *
@@ -147,6 +156,8 @@ server_step_event(void *arg, const struct sched_step_event *ev)
 		srv->hist_sum += secs;
 		srv->hist_count++;
 	}
+	if (ev->phase == SCHED_STEP_FINISHED)
+		server_log_lines(srv, ev->run_id, ev->step, 1); /* the last lines first */
 	if (ev->phase == SCHED_STEP_PROGRESS)
 		return; /* pull progress stays in the run's own view */
 	v = json_pack("{s:s, s:s, s:s, s:o, s:s?, s:o, s:o, s:s?}", "run", ev->run_id,
@@ -156,6 +167,31 @@ server_step_event(void *arg, const struct sched_step_event *ev)
 	    "finished_at", server_ms_time(ev->finished_at), "message", ev->msg);
 	events_publish(srv->events, ev->run_id, "step", v);
 	json_decref(v);
+}
+
+/* While a client follows log lines, new ones are read every 200 ms (the
+ * files grow from the containers' streams; nothing tells us when). */
+static void
+server_log_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (!events_want_logs(srv->events, NULL)) {
+		event_del(srv->log_tick);
+		return;
+	}
+	server_log_lines(srv, NULL, NULL, 0);
+}
+
+static void
+server_want_log_lines(struct server *srv)
+{
+	struct timeval tv = { 0, 200000 };
+
+	if (!event_pending(srv->log_tick, EV_TIMEOUT, NULL))
+		event_add(srv->log_tick, &tv);
 }
 
 static const struct runs_observer server_observer = {
@@ -597,6 +633,8 @@ server_run_events(struct server *srv, struct server_ctx *c, const json_t *run)
 
 	events_follow(srv->events, c->req, c->segs[3], logs && strcmp(logs, "1") == 0, init,
 	    server_is_final(state));
+	if (logs && strcmp(logs, "1") == 0 && !server_is_final(state))
+		server_want_log_lines(srv);
 	srv->http_codes[2]++;
 	json_decref(init);
 }
@@ -710,6 +748,8 @@ server_route(struct server *srv, struct server_ctx *c)
 		if (!get)
 			goto method;
 		events_follow(srv->events, c->req, NULL, logs && strcmp(logs, "1") == 0, NULL, 0);
+		if (logs && strcmp(logs, "1") == 0)
+			server_want_log_lines(srv);
 		srv->http_codes[2]++;
 		return;
 	}
@@ -861,6 +901,7 @@ server_new(struct event_base *base, const struct server_opts *opts, struct runs 
 	srv->state_dir = xstrdup(opts->state_dir);
 	srv->version = xstrdup(opts->version ? opts->version : "");
 	srv->logs = json_object();
+	srv->log_sent = json_object();
 	if (server_parse_listen(opts->listen, &ss) < 0) {
 		err_set(err, CWLD_EXIT_USAGE, "--listen '%s': want ADDR:PORT, e.g. 127.0.0.1:8080",
 		    opts->listen);
@@ -871,7 +912,9 @@ server_new(struct event_base *base, const struct server_opts *opts, struct runs 
 		    "(or CWLD_TOKEN) so that requests must carry it", opts->listen);
 		goto fail;
 	}
-	if ((srv->events = events_new(base)) == NULL || (srv->http = evhttp_new(base)) == NULL) {
+	srv->log_tick = event_new(base, -1, EV_PERSIST, server_log_tick_cb, srv);
+	if (srv->log_tick == NULL || (srv->events = events_new(base)) == NULL ||
+	    (srv->http = evhttp_new(base)) == NULL) {
 		err_set(err, CWLD_EXIT_FAILED, "cannot create the HTTP server");
 		goto fail;
 	}
@@ -935,7 +978,10 @@ server_free(struct server *srv)
 	events_free(srv->events);
 	if (srv->http)
 		evhttp_free(srv->http);
+	if (srv->log_tick)
+		event_free(srv->log_tick);
 	json_decref(srv->logs);
+	json_decref(srv->log_sent);
 	free(srv->token);
 	free(srv->state_dir);
 	free(srv->version);

@@ -11,7 +11,8 @@ S=$TMP/state
 
 # start_daemon [ARGS...]: sets URL and DPID
 start_daemon() {
-	"$CWLD" serve --listen 127.0.0.1:0 --state-dir "$S" --root "$D" "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" &
+	: >"$TMP/serve.out"
+	"$CWLD" serve -v --listen 127.0.0.1:0 --state-dir "$S" --root "$D" "$@" >"$TMP/serve.out" 2>>"$TMP/serve.err" &
 	DPID=$!
 	URL=
 	for _ in $(seq 1 100); do
@@ -24,7 +25,7 @@ start_daemon() {
 	return 1
 }
 stop_daemon() { kill -TERM "$DPID" 2>/dev/null && wait "$DPID"; }
-trap 'kill -9 $DPID 2>/dev/null || true; rm -rf "$TMP"' EXIT
+trap 'kill -9 $DPID 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
 
 # req METHOD PATH [curl args...]: body on stdout, status in $TMP/code
 req() {
@@ -86,10 +87,19 @@ check "its stdout output says hello" grep -qx hello "$(req GET "/api/v1/runs/$ru
 # events: a finished run's stream is its final state, then the end
 check "events of a finished run end with its state" grep -q '"state":"success"' <(curl -sN --max-time 5 "$URL/api/v1/runs/$run2/events")
 
+# log lines as events: every line of the step's stderr, the unterminated
+# last one too, then the run's end
+run_chat=$(req POST /api/v1/runs -d '{"workflow": "chatty-tool.cwl", "no_container": true}' | jget id)
+curl -sN --max-time 20 "$URL/api/v1/runs/$run_chat/events?logs=1" >"$TMP/chat.sse"
+check "log events carry each stderr line" test "$(grep -c '^data: {"run".*"stream":"stderr","line":"tick [1-4]"' "$TMP/chat.sse")" = 4
+check "and the last line without a newline" grep -q '"line":"no newline"' "$TMP/chat.sse"
+check "the stream ends with the run's success" test "$(grep '^data: ' "$TMP/chat.sse" | tail -n 1 | grep -c '"state":"success"')" = 1
+check "the step's events came too" grep -q '^event: step' "$TMP/chat.sse"
+
 # metrics
 req GET /metrics >"$TMP/metrics"
-check "metrics count successful runs" grep -q '^cwld_runs{state="success"} 3$' "$TMP/metrics"
-check "metrics have the step duration histogram" grep -q '^cwld_step_duration_seconds_count 3$' "$TMP/metrics"
+check "metrics count successful runs" grep -q '^cwld_runs{state="success"} 4$' "$TMP/metrics"
+check "metrics have the step duration histogram" grep -q '^cwld_step_duration_seconds_count 4$' "$TMP/metrics"
 
 # cancel a running containerised run: containers gone, state cancelled
 run3=$(req POST /api/v1/runs -d '{"workflow": "sleepers.cwl"}' | jget id)
@@ -125,6 +135,9 @@ bad "path escape with ../" 403 POST /api/v1/runs -d '{"workflow": "../../../etc/
 ln -s /etc "$TMP/etc-link" 2>/dev/null || true
 bad "absolute path outside the roots" 403 POST /api/v1/runs -d "{\"workflow\": \"$TMP/etc-link/passwd\"}"
 bad "input file outside the roots" 403 POST /api/v1/runs -d '{"workflow": "cat-tool.cwl", "inputs": {"files": [{"class": "File", "path": "/etc/passwd"}]}}'
+bad "a run: outside the roots" 403 POST /api/v1/runs -d '{"workflow_text": "cwlVersion: v1.2\nclass: Workflow\ninputs: []\noutputs: []\nsteps:\n  x:\n    run: /etc/hostname\n    in: []\n    out: []\n"}'
+check "the refusal names where the reference is" grep -q 'workflow.cwl:7' "$TMP/body"
+bad "an \$import outside the roots" 403 POST /api/v1/runs -d "{\"workflow_text\": \"cwlVersion: v1.2\\nclass: CommandLineTool\\ninputs: {\$import: $D/../../../CMakeLists.txt}\\noutputs: []\\nbaseCommand: true\\n\"}"
 bad "invalid CWL document" 400 POST /api/v1/runs -d '{"workflow_text": "cwlVersion: v1.2\nclass: CommandLineTool\ninputs: 12\n"}'
 check "the document error names line and column" grep -q 'workflow.cwl:3' "$TMP/body"
 bad "wrong input type" 400 POST /api/v1/runs -d '{"workflow": "echo-tool.cwl", "inputs": {"message": 12}}'
