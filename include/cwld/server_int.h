@@ -27,6 +27,7 @@ struct server {
 	json_t *logs;            /* run -> step -> {"stdout", "stderr"} paths, live runs */
 	json_t *log_sent;        /* "run\tstep\tstream" -> bytes sent as `log` events */
 	struct event *log_tick;  /* reads new lines while a client wants them */
+	struct http *fetcher;    /* workflows given as URLs, made on first use */
 	int steps_running;
 	long http_codes[6];      /* answers by status class (index 1..5) */
 	long hist[SERVER_NBUCKETS + 1];

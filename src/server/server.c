@@ -23,6 +23,7 @@
 #include "cwld/confine.h"
 #include "cwld/dag_emit.h"
 #include "cwld/events.h"
+#include "cwld/http.h"
 #include "cwld/load.h"
 #include "cwld/log.h"
 #include "cwld/runs.h"
@@ -345,18 +346,96 @@ server_labels_bad(const json_t *labels)
 	return NULL;
 }
 
+/* A submission whose workflow is being fetched over HTTP: the request
+ * waits for it (and is dropped if its client goes away first). */
+struct server_fetch {
+	struct server *srv;
+	struct evhttp_request *req;
+	struct http_xfer *x;
+	json_t *body;
+	char *url;
+};
+
+static void server_submit(struct server *srv, struct evhttp_request *req, const json_t *body,
+    const char *wf_path, const char *wf_text);
+
+static void
+server_fetch_free(struct server_fetch *f)
+{
+	json_decref(f->body);
+	free(f->url);
+	free(f);
+}
+
+static void
+server_fetch_gone(struct evhttp_connection *conn, void *arg)
+{
+	struct server_fetch *f = arg;
+
+	(void)conn;
+	http_cancel(f->x); /* no callback comes any more */
+	server_fetch_free(f);
+}
+
+static void
+server_fetched(void *arg, const struct http_response *res)
+{
+	struct server_fetch *f = arg;
+	struct evhttp_connection *conn = evhttp_request_get_connection(f->req);
+
+	if (conn)
+		evhttp_connection_set_closecb(conn, NULL, NULL);
+	if (res->status != 200)
+		server_error(f->srv, f->req, 400, "bad_request", "workflow '%s': %s%s", f->url,
+		    res->status ? "the server answered HTTP " : "cannot fetch it: ",
+		    res->status ? (res->status == 404 ? "404 (not found)" : "an error") :
+		    (res->error ? res->error : "failed"));
+	else if (memchr(res->body, '\0', res->len) != NULL)
+		server_error(f->srv, f->req, 400, "bad_request", "workflow '%s' is not text", f->url);
+	else
+		server_submit(f->srv, f->req, f->body, NULL, res->body);
+	server_fetch_free(f);
+}
+
+static int
+server_fetch(struct server *srv, struct evhttp_request *req, const json_t *body, const char *url)
+{
+	struct server_fetch *f = xcalloc(1, sizeof *f);
+	struct cwld_err err = { 0 };
+	struct http_req hr = { 0 };
+
+	if (srv->fetcher == NULL && (srv->fetcher = http_new(srv->base, NULL, &err)) == NULL) {
+		server_error(srv, req, 500, "internal", "%s", err.msg);
+		free(f);
+		return -1;
+	}
+	f->srv = srv;
+	f->req = req;
+	f->body = json_incref((json_t *)body);
+	f->url = xstrdup(url);
+	hr.url = url;
+	hr.timeout_ms = 30000;
+	hr.max_body = srv->max_body;
+	hr.follow_redirects = 1;
+	if ((f->x = http_request_ex(srv->fetcher, &hr, server_fetched, f, &err)) == NULL) {
+		server_error(srv, req, 400, "bad_request", "workflow '%s': %s", url, err.msg);
+		server_fetch_free(f);
+		return -1;
+	}
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), server_fetch_gone, f);
+	return 0;
+}
+
 static void
 server_post_run(struct server *srv, struct server_ctx *c)
 {
 	static const char *const known[] = { "workflow", "workflow_text", "inputs",
 		"inputs_text", "parallel", "labels", "no_container", "force_docker",
 		"default_container", NULL };
-	struct runs_request rq = { 0 };
-	struct server_check chk = { srv, 0 };
 	struct cwld_err err = { 0 };
 	json_error_t jerr;
-	json_t *body = NULL, *v, *run = NULL;
-	char *text = NULL, *wf = NULL, *id = NULL, *loc;
+	json_t *body = NULL, *v;
+	char *text = NULL, *wf = NULL;
 	const char *k, *bad;
 	size_t len, i;
 
@@ -410,8 +489,7 @@ server_post_run(struct server *srv, struct server_ctx *c)
 		const char *w = json_string_value(v);
 
 		if (strncmp(w, "http://", 7) == 0 || strncmp(w, "https://", 8) == 0) {
-			server_error(srv, c->req, 400, "bad_request", "workflow '%s': fetching documents "
-			    "over HTTP is not supported yet; send the text as 'workflow_text'", w);
+			server_fetch(srv, c->req, body, w); /* answers when fetched */
 			goto out;
 		}
 		/* a fragment (#main) selects a process of a packed document */
@@ -429,8 +507,27 @@ server_post_run(struct server *srv, struct server_ctx *c)
 			free(resolved);
 		}
 	}
-	rq.workflow_path = wf;
-	rq.workflow_text = json_string_value(json_object_get(body, "workflow_text"));
+	server_submit(srv, c->req, body, wf, json_string_value(json_object_get(body, "workflow_text")));
+out:
+	json_decref(body);
+	free(text);
+	free(wf);
+}
+
+/* Submits a checked body with its workflow as a confined path or as text,
+ * and answers req. */
+static void
+server_submit(struct server *srv, struct evhttp_request *req, const json_t *body,
+    const char *wf_path, const char *wf_text)
+{
+	struct runs_request rq = { 0 };
+	struct server_check chk = { srv, 0 };
+	struct cwld_err err = { 0 };
+	json_t *run = NULL;
+	char *id = NULL, *loc;
+
+	rq.workflow_path = wf_path;
+	rq.workflow_text = wf_text;
 	rq.inputs = json_object_get(body, "inputs");
 	rq.inputs_text = json_string_value(json_object_get(body, "inputs_text"));
 	rq.base_dir = confine_first_root(srv->roots);
@@ -443,27 +540,24 @@ server_post_run(struct server *srv, struct server_ctx *c)
 	rq.check_arg = &chk;
 	if (runs_submit(srv->runs, &rq, &id, &err) < 0) {
 		if (chk.forbidden)
-			server_error(srv, c->req, 403, "forbidden", "%s", err.msg);
+			server_error(srv, req, 403, "forbidden", "%s", err.msg);
 		else if (err.code == CWLD_EXIT_USAGE || err.code == CWLD_EXIT_UNSUPPORTED)
-			server_error(srv, c->req, 400, "bad_request", "%s%s%s", err.msg,
+			server_error(srv, req, 400, "bad_request", "%s%s%s", err.msg,
 			    id ? "; run " : "", id ? id : "");
 		else
-			server_error(srv, c->req, 500, "internal", "%s", err.msg);
+			server_error(srv, req, 500, "internal", "%s", err.msg);
 		goto out;
 	}
 	if ((run = store_run_get(srv->st, id, &err)) == NULL) {
-		server_error(srv, c->req, 500, "internal", "%s", err.msg);
+		server_error(srv, req, 500, "internal", "%s", err.msg);
 		goto out;
 	}
 	loc = xasprintf("/api/v1/runs/%s", id);
-	evhttp_add_header(evhttp_request_get_output_headers(c->req), "Location", loc);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Location", loc);
 	free(loc);
-	server_reply_json(srv, c->req, 201, run);
+	server_reply_json(srv, req, 201, run);
 out:
 	json_decref(run);
-	json_decref(body);
-	free(text);
-	free(wf);
 	free(id);
 }
 
@@ -980,6 +1074,7 @@ server_free(struct server *srv)
 		evhttp_free(srv->http);
 	if (srv->log_tick)
 		event_free(srv->log_tick);
+	http_free(srv->fetcher);
 	json_decref(srv->logs);
 	json_decref(srv->log_sent);
 	free(srv->token);

@@ -39,11 +39,12 @@ jget() { python3 -c 'import json,sys; v=json.load(sys.stdin)
 for k in sys.argv[1].split("."):
     v = v[int(k)] if isinstance(v, list) else v.get(k)
 print("" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else v))' "$1"; }
-# wait_state RUN STATE...: until the run is in one of the states (60 s)
+# wait_state RUN STATE...: until the run is in one of the states (120 s:
+# a loaded engine can be slow to create containers)
 wait_state() {
 	local run=$1 st
 	shift
-	for _ in $(seq 1 600); do
+	for _ in $(seq 1 1200); do
 		st=$(req GET "/api/v1/runs/$run" | jget state)
 		for want in "$@"; do [ "$st" = "$want" ] && return 0; done
 		sleep 0.1
@@ -84,6 +85,22 @@ check "inline workflow accepted" test "$(code)" = 201
 check "wait for the container run" wait_state "$run2" success
 check "its stdout output says hello" grep -qx hello "$(req GET "/api/v1/runs/$run2" | jget outputs.out.path)"
 
+# a workflow given as a URL is fetched (here from a local web server)
+hport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server "$hport" --bind 127.0.0.1 --directory "$D" >/dev/null 2>&1 &
+HPID=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$hport/" && break; sleep 0.05; done
+run_url=$(req POST /api/v1/runs -d "{\"workflow\": \"http://127.0.0.1:$hport/echo-tool.cwl\", \"inputs\": {\"message\": \"fetched\"}, \"no_container\": true}" | jget id)
+check "a workflow URL is accepted ($(code))" test "$(code)" = 201
+check "and the fetched workflow runs" wait_state "$run_url" success
+check "with its output" test "$(cat "$S/outputs/$run_url/said.txt")" = fetched
+req POST /api/v1/runs -d "{\"workflow\": \"http://127.0.0.1:$hport/no-such.cwl\"}" >/dev/null
+check "a URL that is not there is a 400 saying so" test "$(code)" = 400 -a -n "$(grep -o '404' "$TMP/body")"
+kill "$HPID"
+wait "$HPID" 2>/dev/null || true
+req POST /api/v1/runs -d "{\"workflow\": \"http://127.0.0.1:$hport/echo-tool.cwl\"}" >/dev/null
+check "a URL nobody answers is a 400" test "$(code)" = 400 -a -n "$(grep -o 'cannot fetch' "$TMP/body")"
+
 # events: a finished run's stream is its final state, then the end
 check "events of a finished run end with its state" grep -q '"state":"success"' <(curl -sN --max-time 5 "$URL/api/v1/runs/$run2/events")
 
@@ -98,8 +115,8 @@ check "the step's events came too" grep -q '^event: step' "$TMP/chat.sse"
 
 # metrics
 req GET /metrics >"$TMP/metrics"
-check "metrics count successful runs" grep -q '^cwld_runs{state="success"} 4$' "$TMP/metrics"
-check "metrics have the step duration histogram" grep -q '^cwld_step_duration_seconds_count 4$' "$TMP/metrics"
+check "metrics count successful runs" grep -q '^cwld_runs{state="success"} 5$' "$TMP/metrics"
+check "metrics have the step duration histogram" grep -q '^cwld_step_duration_seconds_count 5$' "$TMP/metrics"
 
 # cancel a running containerised run: containers gone, state cancelled
 run3=$(req POST /api/v1/runs -d '{"workflow": "sleepers.cwl"}' | jget id)
@@ -184,7 +201,7 @@ created_since() { # RUN SINCE
 since=$(date +%s)
 start_daemon
 run4=$(req POST /api/v1/runs -d '{"workflow": "restart-wf.cwl"}' | jget id)
-for _ in $(seq 1 300); do
+for _ in $(seq 1 600); do
 	[ "$(count_containers "$run4" running)" -ge 1 ] && break
 	sleep 0.1
 done
@@ -204,7 +221,7 @@ check "and none is left" test "$(count_containers "$run4")" = 0
 # SIGTERM is a pause, not a cancel: the sleepers keep running and the next
 # daemon takes both containers over; cancelling then removes them
 run5=$(req POST /api/v1/runs -d '{"workflow": "sleepers.cwl"}' | jget id)
-for _ in $(seq 1 300); do
+for _ in $(seq 1 600); do
 	[ "$(count_containers "$run5" running)" -ge 2 ] && break
 	sleep 0.1
 done
@@ -234,4 +251,5 @@ set +e
 rc=$?
 set -e
 check "a non-loopback address without a token is refused" test "$rc" = 2 -a -n "$(grep -- --token "$TMP/open.err")"
+[ "$FAILS" = 0 ] || { echo "--- the daemons' log (last 80 lines)"; tail -n 80 "$TMP/serve.err"; }
 finish
