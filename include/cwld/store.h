@@ -123,4 +123,28 @@ struct store_runs_filter {
 json_t *store_runs_page(struct store *st, const struct store_runs_filter *f,
     struct cwld_err *err);
 
+/* The Airflow mirror's outbox (migrations/0003_airflow_outbox.sql): calls
+ * to make, sent one at a time per run in id order. op is one of the ops
+ * listed there; body (borrowed) the call's arguments. The row's id, or -1
+ * with err. */
+int64_t store_outbox_add(struct store *st, const char *run_id, const char *op,
+    const json_t *body, struct cwld_err *err);
+/* The oldest row left of each run that has rows left, oldest first: a new
+ * array of {"id", "run_id", "op", "body", "attempts", "due_ms"}, due_ms the
+ * ms until its next_at (<= 0: due now). NULL with err. */
+json_t *store_outbox_next(struct store *st, struct cwld_err *err);
+/* The row is done: outcome "sent" (Airflow took it) or "refused" (for good;
+ * error, may be NULL, says why). */
+int store_outbox_done(struct store *st, int64_t id, const char *outcome,
+    const char *error, struct cwld_err *err);
+/* An attempt failed (error, why): attempts + 1, the row waits delay_ms. */
+int store_outbox_retry(struct store *st, int64_t id, int64_t delay_ms,
+    const char *error, struct cwld_err *err);
+/* Every row of a run, in id order, with "next_at", "last_error", "outcome",
+ * "created_at", "done_at" too; new array, NULL with err. */
+json_t *store_outbox_of_run(struct store *st, const char *run_id, struct cwld_err *err);
+/* Runs with a 'create_run' row and no 'run' row (their mirror was not
+ * finished): new array of id strings, NULL with err. */
+json_t *store_outbox_open_runs(struct store *st, struct cwld_err *err);
+
 #endif

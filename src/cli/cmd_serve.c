@@ -15,6 +15,7 @@
 #include "cwld/err.h"
 #include "cwld/fs.h"
 #include "cwld/log.h"
+#include "cwld/mirror.h"
 #include "cwld/runs.h"
 #include "cwld/server.h"
 #include "cwld/store.h"
@@ -56,6 +57,14 @@ serve_usage(FILE *f)
 	    "  --parallel N         a run's own limit when it gives none (default: slots)\n"
 	    "  --max-body BYTES     request body limit (default 8388608)\n"
 	    "  --cache-dir DIR      reuse tool results cached in DIR\n"
+	    "  --airflow-url URL    mirror every run into the Apache Airflow (2.x or 3.x)\n"
+	    "                       at URL: a paused DAG per workflow, a DAG run per run,\n"
+	    "                       task states as steps finish (docs/airflow.md)\n"
+	    "  --airflow-dags-folder DIR  Airflow's DAG folder (required with --airflow-url)\n"
+	    "  --airflow-user USER, --airflow-password PW  Airflow's credentials (default\n"
+	    "                       $CWLD_AIRFLOW_USER, $CWLD_AIRFLOW_PASSWORD)\n"
+	    "  --airflow-link-url URL  the daemon's URL in Airflow notes' log links\n"
+	    "                       (default http://ADDR:PORT of --listen)\n"
 	    "  -q, --quiet          only errors on stderr\n"
 	    "  -v, --verbose        more logging (repeat for debug)\n"
 	    "  -h, --help           this text\n");
@@ -112,6 +121,11 @@ cmd_serve(int argc, char **argv)
 		{ "parallel", required_argument, NULL, 'p' },
 		{ "max-body", required_argument, NULL, 'b' },
 		{ "cache-dir", required_argument, NULL, 'C' },
+		{ "airflow-url", required_argument, NULL, 'A' },
+		{ "airflow-dags-folder", required_argument, NULL, 'D' },
+		{ "airflow-user", required_argument, NULL, 'U' },
+		{ "airflow-password", required_argument, NULL, 'P' },
+		{ "airflow-link-url", required_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -126,6 +140,9 @@ cmd_serve(int argc, char **argv)
 	struct store *st = NULL;
 	struct runs *runs = NULL;
 	struct server *srv = NULL;
+	struct mirror_opts mo = { 0 };
+	struct mirror *mirror = NULL;
+	char *link_url = NULL;
 	const char *opt_state = NULL, *opt_work = NULL, *opt_cache = NULL;
 	char *state_dir = NULL, *db = NULL, *work_dir = NULL, *cache_dir = NULL;
 	long slots = sysconf(_SC_NPROCESSORS_ONLN), parallel = 0, max_body = 8L << 20;
@@ -133,6 +150,8 @@ cmd_serve(int argc, char **argv)
 
 	so.listen = "127.0.0.1:8080";
 	so.token = getenv("CWLD_TOKEN");
+	mo.user = getenv("CWLD_AIRFLOW_USER");
+	mo.password = getenv("CWLD_AIRFLOW_PASSWORD");
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -154,6 +173,11 @@ cmd_serve(int argc, char **argv)
 				goto out;
 			break;
 		case 'C': opt_cache = optarg; break;
+		case 'A': mo.airflow_url = optarg; break;
+		case 'D': mo.dags_folder = optarg; break;
+		case 'U': mo.user = optarg; break;
+		case 'P': mo.password = optarg; break;
+		case 'L': mo.daemon_url = optarg; break;
 		case 'q': verbosity = 0; break;
 		case 'v': verbosity++; break;
 		case 'h': serve_usage(stdout); rc = CWLD_EXIT_OK; goto out;
@@ -163,6 +187,10 @@ cmd_serve(int argc, char **argv)
 	if (optind != argc) {
 		fprintf(stderr, "cwld serve: unexpected argument '%s'\n", argv[optind]);
 		serve_usage(stderr);
+		goto out;
+	}
+	if ((mo.airflow_url == NULL) != (mo.dags_folder == NULL)) {
+		fprintf(stderr, "cwld serve: --airflow-url and --airflow-dags-folder go together\n");
 		goto out;
 	}
 	log_set_level(verbosity);
@@ -212,6 +240,17 @@ cmd_serve(int argc, char **argv)
 		rc = err.code ? err.code : CWLD_EXIT_FAILED;
 		goto out;
 	}
+	if (mo.airflow_url) {
+		/* after the server: the log links in notes carry its address */
+		if (mo.daemon_url == NULL)
+			mo.daemon_url = link_url = xasprintf("http://%s", server_address(srv));
+		if ((mirror = mirror_new(base, st, &mo, &err)) == NULL ||
+		    runs_add_observer(runs, mirror_observer(), mirror) < 0) {
+			fprintf(stderr, "cwld serve: %s\n", mirror ? "too many run observers" : err.msg);
+			rc = err.code ? err.code : CWLD_EXIT_FAILED;
+			goto out;
+		}
+	}
 	sigint = evsignal_new(base, SIGINT, serve_signal_cb, base);
 	sigterm = evsignal_new(base, SIGTERM, serve_signal_cb, base);
 	if (sigint == NULL || sigterm == NULL || evsignal_add(sigint, NULL) < 0 ||
@@ -227,8 +266,13 @@ cmd_serve(int argc, char **argv)
 	runs_detach(runs);
 	rc = CWLD_EXIT_OK;
 out:
-	/* the server first (no new requests), then the runs (containers stopped) */
+	/* the server first (no new requests), then the runs (detached: what runs
+	 * goes on for the next daemon) */
 	server_free(srv);
+	/* the mirror's rows stay in the store: the next daemon sends them */
+	if (mirror && runs)
+		runs_remove_observer(runs, mirror_observer(), mirror);
+	mirror_free(mirror);
 	runs_free(runs);
 	if (sigint)
 		event_free(sigint);
@@ -242,5 +286,6 @@ out:
 	free(db);
 	free(work_dir);
 	free(cache_dir);
+	free(link_url);
 	return rc;
 }

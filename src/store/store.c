@@ -44,6 +44,12 @@ enum {
 	STORE_RUN_SET_META,
 	STORE_RUN_COUNTS,
 	STORE_STEP_FIND,
+	STORE_OUTBOX_ADD,
+	STORE_OUTBOX_NEXT,
+	STORE_OUTBOX_DONE,
+	STORE_OUTBOX_RETRY,
+	STORE_OUTBOX_OF_RUN,
+	STORE_OUTBOX_OPEN_RUNS,
 	STORE_NSTMT
 };
 
@@ -106,6 +112,30 @@ static const char *const store_sql[STORE_NSTMT] = {
 	[STORE_STEP_FIND] =
 	    "SELECT id, state, outputs FROM steps WHERE run_id = ?1 AND name = ?2"
 	    " ORDER BY id DESC LIMIT 1",
+	[STORE_OUTBOX_ADD] =
+	    "INSERT INTO airflow_outbox (run_id, op, body) VALUES (?1, ?2, ?3)",
+	/* the oldest row left of each run; next_at as ms from now */
+	[STORE_OUTBOX_NEXT] =
+	    "SELECT o.id, o.run_id, o.op, o.body, o.attempts,"
+	    " CASE WHEN o.next_at IS NULL THEN 0 ELSE CAST(round((julianday(o.next_at)"
+	    "  - julianday('now')) * 86400000.0) AS INTEGER) END AS due_ms"
+	    " FROM airflow_outbox o WHERE o.outcome IS NULL AND o.id ="
+	    " (SELECT min(i.id) FROM airflow_outbox i WHERE i.run_id = o.run_id"
+	    "  AND i.outcome IS NULL) ORDER BY o.id",
+	[STORE_OUTBOX_DONE] =
+	    "UPDATE airflow_outbox SET outcome = ?2, last_error = coalesce(?3, last_error),"
+	    " done_at = " STORE_NOW " WHERE id = ?1",
+	[STORE_OUTBOX_RETRY] =
+	    "UPDATE airflow_outbox SET attempts = attempts + 1, last_error = ?3,"
+	    " next_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('%+.3f seconds', ?2 / 1000.0))"
+	    " WHERE id = ?1",
+	[STORE_OUTBOX_OF_RUN] =
+	    "SELECT id, run_id, op, body, attempts, next_at, last_error, outcome, created_at,"
+	    " done_at FROM airflow_outbox WHERE run_id = ?1 ORDER BY id",
+	[STORE_OUTBOX_OPEN_RUNS] =
+	    "SELECT o.run_id FROM airflow_outbox o WHERE o.op = 'create_run'"
+	    " AND NOT EXISTS (SELECT 1 FROM airflow_outbox r WHERE r.run_id = o.run_id"
+	    "  AND r.op = 'run') ORDER BY o.id",
 };
 
 struct store {
@@ -116,7 +146,7 @@ struct store {
 
 /* Columns that hold JSON text and come back as JSON values. */
 static const char *const store_json_columns[] = {
-	"inputs", "outputs", "command", "derived_from", "labels", "options",
+	"inputs", "outputs", "command", "derived_from", "labels", "options", "body",
 };
 
 static const char *const store_states[] = {
@@ -869,4 +899,99 @@ store_attempt_latest(struct store *st, int64_t step, struct cwld_err *err)
 	    json_null();
 	json_decref(rows);
 	return ret;
+}
+
+/* ---- the Airflow mirror's outbox (migrations/0003_airflow_outbox.sql) ---- */
+
+int64_t
+store_outbox_add(struct store *st, const char *run_id, const char *op, const json_t *body,
+    struct cwld_err *err)
+{
+	sqlite3_stmt *stmt = st->stmt[STORE_OUTBOX_ADD];
+	char what[256];
+	int rc;
+
+	snprintf(what, sizeof what, "queueing Airflow call '%s' of run '%s'", op, run_id);
+	if ((rc = store_bind_text(stmt, 1, run_id)) == SQLITE_OK &&
+	    (rc = store_bind_text(stmt, 2, op)) == SQLITE_OK)
+		rc = store_bind_json(stmt, 3, body);
+	if (store_write(st, STORE_OUTBOX_ADD, rc, 0, err, what) == -1)
+		return -1;
+	return (int64_t)sqlite3_last_insert_rowid(st->db);
+}
+
+json_t *
+store_outbox_next(struct store *st, struct cwld_err *err)
+{
+	json_t *rows = json_array();
+
+	if (store_query_rows(st, STORE_OUTBOX_NEXT, rows, err,
+	    "reading the Airflow calls to make") == -1) {
+		json_decref(rows);
+		return NULL;
+	}
+	return rows;
+}
+
+int
+store_outbox_done(struct store *st, int64_t id, const char *outcome, const char *error,
+    struct cwld_err *err)
+{
+	sqlite3_stmt *stmt = st->stmt[STORE_OUTBOX_DONE];
+	char what[128];
+	int rc;
+
+	snprintf(what, sizeof what, "marking Airflow call %lld %s", (long long)id,
+	    outcome ? outcome : "(null)");
+	if ((rc = sqlite3_bind_int64(stmt, 1, (sqlite3_int64)id)) == SQLITE_OK &&
+	    (rc = store_bind_text(stmt, 2, outcome)) == SQLITE_OK)
+		rc = store_bind_text(stmt, 3, error);
+	return store_write(st, STORE_OUTBOX_DONE, rc, 1, err, what);
+}
+
+int
+store_outbox_retry(struct store *st, int64_t id, int64_t delay_ms, const char *error,
+    struct cwld_err *err)
+{
+	sqlite3_stmt *stmt = st->stmt[STORE_OUTBOX_RETRY];
+	char what[128];
+	int rc;
+
+	snprintf(what, sizeof what, "delaying Airflow call %lld", (long long)id);
+	if ((rc = sqlite3_bind_int64(stmt, 1, (sqlite3_int64)id)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_int64(stmt, 2, (sqlite3_int64)delay_ms)) == SQLITE_OK)
+		rc = store_bind_text(stmt, 3, error);
+	return store_write(st, STORE_OUTBOX_RETRY, rc, 1, err, what);
+}
+
+json_t *
+store_outbox_of_run(struct store *st, const char *run_id, struct cwld_err *err)
+{
+	json_t *rows = json_array();
+	char what[256];
+
+	snprintf(what, sizeof what, "reading the Airflow calls of run '%s'", run_id);
+	if (store_bind_text(st->stmt[STORE_OUTBOX_OF_RUN], 1, run_id) != SQLITE_OK ||
+	    store_query_rows(st, STORE_OUTBOX_OF_RUN, rows, err, what) == -1) {
+		json_decref(rows);
+		return NULL;
+	}
+	return rows;
+}
+
+json_t *
+store_outbox_open_runs(struct store *st, struct cwld_err *err)
+{
+	json_t *rows = json_array(), *ids = NULL, *row;
+	size_t i;
+
+	if (store_query_rows(st, STORE_OUTBOX_OPEN_RUNS, rows, err,
+	    "listing runs mirrored to Airflow") == -1)
+		goto out;
+	ids = json_array();
+	json_array_foreach(rows, i, row)
+		json_array_append(ids, json_object_get(row, "run_id"));
+out:
+	json_decref(rows);
+	return ids;
 }
