@@ -6,6 +6,10 @@
 /* Each returns the process exit status (CWLD_EXIT_* from err.h). argv[0] is
  * the subcommand name; getopt_long is used inside; -h/--help prints usage to
  * stdout and returns 0. */
+/* --state-dir DIR, else $CWLD_STATE_DIR, else $XDG_DATA_HOME/cwld, else
+ * ~/.local/share/cwld, made absolute. New string. */
+char *cli_state_dir(const char *opt);
+
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_dag(int argc, char **argv);

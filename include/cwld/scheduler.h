@@ -152,6 +152,14 @@ long sched_step_scatter_index(const char *name);
  * len); returns buf. */
 const char *sched_step_scatter_note(const char *name, char *buf, size_t len);
 
+/* What a run has started and not finished (a job, a workflow's state, a
+ * scatter job's slot) is registered with sched_own; its free function must
+ * call sched_disown(handle). sched_free frees what is still registered, so
+ * a run abandoned in flight (a daemon detaching) leaks nothing. */
+struct sched_own;
+struct sched_own *sched_own(struct sched *s, void *obj, void (*free_fn)(void *));
+void sched_disown(struct sched *s, struct sched_own *o);
+
 /* Accessors for the job and workflow modules. */
 struct event_base *sched_base(struct sched *s);
 /* The store, with a write batch open that the loop commits on its next

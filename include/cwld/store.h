@@ -37,6 +37,10 @@ void store_close(struct store *st); /* commits an open batch; NULL does nothing 
 int store_batch_begin(struct store *st, struct cwld_err *err);
 int store_batch_commit(struct store *st, struct cwld_err *err);
 
+/* A new run id: 8 hex digits of the time (ids sort by creation) and 12
+ * random ones. New string. */
+char *store_new_run_id(void);
+
 /* Creates a run in state pending. run_id is the caller's unique text id;
  * process is the document URI; inputs borrowed (stored as JSON text). */
 int store_run_create(struct store *st, const char *run_id, const char *process,

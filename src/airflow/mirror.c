@@ -21,6 +21,7 @@
 #include "cwld/log.h"
 #include "cwld/mirror.h"
 #include "cwld/store.h"
+#include "cwld/text.h"
 #include "cwld/xmalloc.h"
 
 #define MIRROR_MAX_INFLIGHT 4      /* requests at once, all runs */
@@ -447,25 +448,6 @@ mirror_track_free(struct mirror_track *t)
 	free(t);
 }
 
-/* Appends printf output to buf (of size len, kept terminated) at *off. */
-static void mirror_cat(char *buf, size_t len, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void
-mirror_cat(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*off >= len - 1)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *off, len - *off, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*off = (size_t)n >= len - *off ? len - 1 : *off + (size_t)n;
-}
-
 /* The log link of a step invocation; new string, NULL without a daemon URL. */
 static char *
 mirror_log_url(const struct mirror_track *t, const char *step)
@@ -491,40 +473,40 @@ mirror_task_note(const struct mirror_track *t, size_t i, const char *state)
 	char *url = NULL, *note;
 	size_t off = 0;
 
-	mirror_cat(buf, sizeof buf, &off, "cwld run %s, step '%s': %s.", t->run_id,
+	text_appendf(buf, sizeof buf, &off, "cwld run %s, step '%s': %s.", t->run_id,
 	    task->step ? task->step : "main", state);
 	if (tt->c.finished == 0)
-		mirror_cat(buf, sizeof buf, &off, " No invocations (an empty scatter).");
+		text_appendf(buf, sizeof buf, &off, " No invocations (an empty scatter).");
 	else if (tt->c.finished > 1 || task->kind != MIRROR_ONE) {
-		mirror_cat(buf, sizeof buf, &off, " %d invocation%s (%d success", tt->c.finished,
+		text_appendf(buf, sizeof buf, &off, " %d invocation%s (%d success", tt->c.finished,
 		    tt->c.finished == 1 ? "" : "s", tt->c.success);
 		if (tt->c.failed)
-			mirror_cat(buf, sizeof buf, &off, ", %d failed", tt->c.failed);
+			text_appendf(buf, sizeof buf, &off, ", %d failed", tt->c.failed);
 		if (tt->c.skipped)
-			mirror_cat(buf, sizeof buf, &off, ", %d skipped", tt->c.skipped);
+			text_appendf(buf, sizeof buf, &off, ", %d skipped", tt->c.skipped);
 		if (tt->c.cancelled)
-			mirror_cat(buf, sizeof buf, &off, ", %d cancelled", tt->c.cancelled);
-		mirror_cat(buf, sizeof buf, &off, ").");
+			text_appendf(buf, sizeof buf, &off, ", %d cancelled", tt->c.cancelled);
+		text_appendf(buf, sizeof buf, &off, ").");
 	}
 	if (tt->first_start > 0 && tt->last_finish >= tt->first_start) {
 		mirror_iso(tt->first_start, a);
 		mirror_iso(tt->last_finish, b);
-		mirror_cat(buf, sizeof buf, &off, " Started %s, finished %s (%.1f s).", a, b,
+		text_appendf(buf, sizeof buf, &off, " Started %s, finished %s (%.1f s).", a, b,
 		    (double)(tt->last_finish - tt->first_start) / 1000.0);
 	}
 	if (tt->rep && tt->rep_exit >= 0)
-		mirror_cat(buf, sizeof buf, &off, " Exit code %d%s%s%s.", tt->rep_exit,
+		text_appendf(buf, sizeof buf, &off, " Exit code %d%s%s%s.", tt->rep_exit,
 		    strcmp(tt->rep, task->step ? task->step : "main") ? " (" : "",
 		    strcmp(tt->rep, task->step ? task->step : "main") ? tt->rep : "",
 		    strcmp(tt->rep, task->step ? task->step : "main") ? ")" : "");
 	if (tt->rep_msg) {
 		char *msg = airflow_api_clip(tt->rep_msg, 300);
 
-		mirror_cat(buf, sizeof buf, &off, " %s.", msg);
+		text_appendf(buf, sizeof buf, &off, " %s.", msg);
 		free(msg);
 	}
 	if ((url = mirror_log_url(t, tt->rep)) != NULL)
-		mirror_cat(buf, sizeof buf, &off, " Log: %s", url);
+		text_appendf(buf, sizeof buf, &off, " Log: %s", url);
 	free(url);
 	note = airflow_api_clip(buf, MIRROR_NOTE_MAX);
 	return note;
@@ -674,24 +656,24 @@ mirror_track_run_note(const struct mirror_track *t, const char *run_state, const
 	char buf[2048], a[32], b[32];
 	size_t off = 0;
 
-	mirror_cat(buf, sizeof buf, &off, "cwld run %s: %s", t->run_id, run_state);
+	text_appendf(buf, sizeof buf, &off, "cwld run %s: %s", t->run_id, run_state);
 	if (error) {
 		char *msg = airflow_api_clip(error, 400);
 
-		mirror_cat(buf, sizeof buf, &off, ": %s", msg);
+		text_appendf(buf, sizeof buf, &off, ": %s", msg);
 		free(msg);
 	}
-	mirror_cat(buf, sizeof buf, &off, ".");
+	text_appendf(buf, sizeof buf, &off, ".");
 	if (started_ms > 0 && finished_ms >= started_ms) {
 		mirror_iso(started_ms, a);
 		mirror_iso(finished_ms, b);
-		mirror_cat(buf, sizeof buf, &off, " Started %s, finished %s (%.1f s).", a, b,
+		text_appendf(buf, sizeof buf, &off, " Started %s, finished %s (%.1f s).", a, b,
 		    (double)(finished_ms - started_ms) / 1000.0);
 	}
 	if (t->daemon_url) {
 		char *run = airflow_api_escape(t->run_id);
 
-		mirror_cat(buf, sizeof buf, &off, " Run, steps and logs: %s/api/v1/runs/%s",
+		text_appendf(buf, sizeof buf, &off, " Run, steps and logs: %s/api/v1/runs/%s",
 		    t->daemon_url, run);
 		free(run);
 	}

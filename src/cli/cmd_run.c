@@ -83,41 +83,6 @@ run_usage(FILE *f)
 	    "3 Docker unreachable, 33 unsupported CWL feature.\n");
 }
 
-static char *
-run_state_dir(const char *opt)
-{
-	const char *e;
-
-	if (opt)
-		return fs_abspath(opt);
-	if ((e = getenv("CWLD_STATE_DIR")) && *e)
-		return fs_abspath(e);
-	if ((e = getenv("XDG_DATA_HOME")) && *e)
-		return xasprintf("%s/cwld", e);
-	if ((e = getenv("HOME")) && *e)
-		return xasprintf("%s/.local/share/cwld", e);
-	return xstrdup("/tmp/cwld");
-}
-
-/* A random run id: 16 hex digits of the time and 16 of randomness. */
-static char *
-run_new_id(void)
-{
-	unsigned char r[8] = { 0 };
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	struct timespec ts;
-
-	if (fd >= 0) {
-		if (read(fd, r, sizeof r) != (ssize_t)sizeof r)
-			memset(r, 0, sizeof r);
-		close(fd);
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	srandom((unsigned)(ts.tv_nsec ^ r[0] ^ (r[1] << 8) ^ getpid()));
-	return xasprintf("%08lx%02x%02x%02x%02x%02x%02x", (unsigned long)ts.tv_sec,
-	    r[0], r[1], r[2], r[3], r[4], r[5]);
-}
-
 static void
 run_done(void *arg, int status, json_t *outputs, const char *msg)
 {
@@ -297,8 +262,8 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 
-	state_dir = run_state_dir(opt_state);
-	run_id = run_new_id();
+	state_dir = cli_state_dir(opt_state);
+	run_id = store_new_run_id();
 	if (opt_work) {
 		char *w = fs_abspath(opt_work);
 

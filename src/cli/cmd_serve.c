@@ -70,22 +70,6 @@ serve_usage(FILE *f)
 	    "  -h, --help           this text\n");
 }
 
-static char *
-serve_state_dir(const char *opt)
-{
-	const char *e;
-
-	if (opt)
-		return fs_abspath(opt);
-	if ((e = getenv("CWLD_STATE_DIR")) && *e)
-		return fs_abspath(e);
-	if ((e = getenv("XDG_DATA_HOME")) && *e)
-		return xasprintf("%s/cwld", e);
-	if ((e = getenv("HOME")) && *e)
-		return xasprintf("%s/.local/share/cwld", e);
-	return xstrdup("/tmp/cwld");
-}
-
 static void
 serve_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -199,7 +183,7 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	rc = CWLD_EXIT_FAILED;
-	state_dir = serve_state_dir(opt_state);
+	state_dir = cli_state_dir(opt_state);
 	db = fs_join(state_dir, "cwld.db");
 	work_dir = opt_work ? fs_abspath(opt_work) : NULL;
 	cache_dir = opt_cache ? fs_abspath(opt_cache) : NULL;

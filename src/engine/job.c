@@ -75,6 +75,7 @@ struct job {
 	char *reattach_id; /* its container still exists: take it over */
 	int dry;         /* staging computes paths only: the files are there */
 	int nscratch;    /* lit<N>/stg<N> directories made so far */
+	struct sched_own *own; /* registered with the scheduler while alive */
 };
 
 static void
@@ -95,6 +96,7 @@ job_free(struct job *j)
 	json_decref(j->rewrites);
 	free(j->rt_outdir);
 	expr_ctx_free(j->ex);
+	sched_disown(j->s, j->own);
 	free(j->name);
 	json_decref(j->resumed_outputs);
 	free(j->reattach_id);
@@ -1706,6 +1708,12 @@ fail:
 	job_fail(j, err.code ? err.code : CWLD_EXIT_FAILED, "%s", err.msg);
 }
 
+static void
+job_free_owned(void *arg)
+{
+	job_free(arg);
+}
+
 /* A resumed run: what became of this invocation before the daemon
  * stopped (its step row by name). Succeeded: its outputs are used again.
  * Its latest attempt was running in a container: that container is taken
@@ -1791,6 +1799,7 @@ job_start(struct sched *s, const json_t *tool, const json_t *inputs, const char 
 	j->arg = arg;
 	j->exit_code = -1;
 	j->attempt_no = 1;
+	j->own = sched_own(s, j, job_free_owned);
 	if (sched_opts(s)->resume && job_resume(j, err) < 0) {
 		job_free(j);
 		return -1;

@@ -288,26 +288,6 @@ runs_reap_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* A random run id like `cwld run`'s: 8 hex digits of the time, 12 random. */
-static char *
-runs_new_id(void)
-{
-	unsigned char b[6] = { 0 };
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || read(fd, b, sizeof b) != (ssize_t)sizeof b) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		for (size_t i = 0; i < sizeof b; i++)
-			b[i] = (unsigned char)((ts.tv_nsec >> (i * 5)) ^ (getpid() >> i));
-	}
-	if (fd >= 0)
-		close(fd);
-	return xasprintf("%08lx%02x%02x%02x%02x%02x%02x", (unsigned long)time(NULL),
-	    b[0], b[1], b[2], b[3], b[4], b[5]);
-}
-
 struct runs_check {
 	const struct runs_request *req;
 	struct cwld_err *err;
@@ -386,7 +366,7 @@ runs_submit(struct runs *r, const struct runs_request *req, char **id_out,
 
 	*id_out = NULL;
 	run->r = r;
-	run->id = runs_new_id();
+	run->id = store_new_run_id();
 	run->lc = load_ctx_new();
 	docdir = xasprintf("%s/documents/%s", r->state_dir, run->id);
 	if ((req->workflow_path == NULL) == (req->workflow_text == NULL)) {

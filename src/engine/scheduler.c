@@ -18,12 +18,20 @@
 #include "cwld/scheduler.h"
 #include "cwld/store.h"
 #include "cwld/workflow.h"
+#include "cwld/text.h"
 #include "cwld/xmalloc.h"
 
 struct sched_waiter {
 	void (*fn)(void *);
 	void *arg;
 	TAILQ_ENTRY(sched_waiter) entry;
+};
+
+struct sched_own {
+	void *obj;
+	void (*free_fn)(void *);
+	int removed;   /* off the list: sched_disown only frees it */
+	TAILQ_ENTRY(sched_own) entry;
 };
 
 /* Slots shared by the runs of a daemon: a run with launches waiting is in
@@ -55,6 +63,7 @@ struct sched {
 	struct event *kick; /* runs queued launches from the loop, never inline */
 	struct event *flush; /* commits the store's write batch from the loop */
 	TAILQ_HEAD(, sched_waiter) waiting;
+	TAILQ_HEAD(, sched_own) owned; /* jobs and workflow states in flight */
 	const struct sched_observer *observer;
 	void *observer_arg;
 };
@@ -88,6 +97,7 @@ sched_new(struct event_base *base, struct store *st, const struct sched_opts *op
 	if (s->opts.parallel < 1)
 		s->opts.parallel = 1;
 	TAILQ_INIT(&s->waiting);
+	TAILQ_INIT(&s->owned);
 	s->kick = event_new(base, -1, 0, sched_kick_cb, s);
 	s->flush = event_new(base, -1, 0, sched_flush_cb, s);
 	if (s->kick == NULL || s->flush == NULL) {
@@ -102,6 +112,7 @@ void
 sched_free(struct sched *s)
 {
 	struct sched_waiter *w;
+	struct sched_own *o;
 
 	if (s == NULL)
 		return;
@@ -119,12 +130,43 @@ sched_free(struct sched *s)
 		sched_store_flush(s);
 		event_free(s->flush);
 	}
+	/* the executors end without callbacks (containers of a detached run
+	 * stay), then what was in flight is freed: an abandoned run's jobs and
+	 * workflow states never hear back */
 	docker_free(s->docker);
 	exec_local_free(s->local);
+	s->docker = NULL;
+	s->local = NULL;
+	while ((o = TAILQ_FIRST(&s->owned)) != NULL) {
+		TAILQ_REMOVE(&s->owned, o, entry);
+		o->removed = 1;
+		o->free_fn(o->obj); /* which calls sched_disown(o) */
+	}
 	free(s->run_id);
 	free(s->run_dir);
 	free(s->default_container);
 	free(s);
+}
+
+struct sched_own *
+sched_own(struct sched *s, void *obj, void (*free_fn)(void *))
+{
+	struct sched_own *o = xcalloc(1, sizeof *o);
+
+	o->obj = obj;
+	o->free_fn = free_fn;
+	TAILQ_INSERT_TAIL(&s->owned, o, entry);
+	return o;
+}
+
+void
+sched_disown(struct sched *s, struct sched_own *o)
+{
+	if (o == NULL)
+		return;
+	if (!o->removed)
+		TAILQ_REMOVE(&s->owned, o, entry);
+	free(o);
 }
 
 struct event_base *sched_base(struct sched *s) { return s->base; }
@@ -243,25 +285,6 @@ sched_step_scatter_index(const char *name)
 	return sched_part_index(last, last + strlen(last));
 }
 
-/* Appends printf output to buf at *off, keeping it terminated. */
-static void sched_appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-sched_appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*off >= len - 1)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *off, len - *off, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*off += (size_t)n < len - *off ? (size_t)n : len - *off - 1;
-}
-
 const char *
 sched_step_scatter_note(const char *name, char *buf, size_t len)
 {
@@ -283,7 +306,7 @@ sched_step_scatter_note(const char *name, char *buf, size_t len)
 	}
 	/* One scattered part, the last: the short form says it all. */
 	if (found == 1 && only_last) {
-		sched_appendf(buf, len, &off, " (scatter index %ld)", sched_step_scatter_index(name));
+		text_appendf(buf, len, &off, " (scatter index %ld)", sched_step_scatter_index(name));
 		return buf;
 	}
 	found = 0;
@@ -293,11 +316,11 @@ sched_step_scatter_note(const char *name, char *buf, size_t len)
 		if ((idx = sched_part_index(p, end)) < 0)
 			continue;
 		dot = memrchr(p, '.', (size_t)(end - p));
-		sched_appendf(buf, len, &off, "%s%ld of '%.*s'", found++ ? ", " : " (scatter index ",
+		text_appendf(buf, len, &off, "%s%ld of '%.*s'", found++ ? ", " : " (scatter index ",
 		    idx, (int)(dot - name), name);
 	}
 	if (found)
-		sched_appendf(buf, len, &off, ")");
+		text_appendf(buf, len, &off, ")");
 	return buf;
 }
 

@@ -52,20 +52,45 @@ struct wf_run {
 	struct expr_ctx *ex;
 	struct event *kick;
 	int finishing;
+	struct sched_own *own;
 };
 
 struct wf_job {
 	struct wf_step *st;
 	size_t index;
+	struct sched *s;      /* for sched_disown, whatever was freed before */
+	struct sched_own *own;
 };
 
 static void wf_advance(struct wf_run *w);
+
+static void
+wf_job_free(struct wf_job *wj)
+{
+	sched_disown(wj->s, wj->own);
+	free(wj);
+}
+
+static void
+wf_job_free_owned(void *arg)
+{
+	wf_job_free(arg);
+}
+
+static void wf_free(struct wf_run *w);
+
+static void
+wf_free_owned(void *arg)
+{
+	wf_free(arg);
+}
 
 static void
 wf_free(struct wf_run *w)
 {
 	size_t i;
 
+	sched_disown(w->s, w->own);
 	for (i = 0; i < w->nsteps; i++) {
 		json_decref(w->steps[i].results);
 		json_decref(w->steps[i].dims);
@@ -381,7 +406,7 @@ wf_job_done(void *arg, int status, json_t *outputs, const char *msg)
 		wf_fail(w, status, msg);
 	else
 		json_array_set(st->results, wj->index, outputs ? outputs : json_null());
-	free(wj);
+	wf_job_free(wj);
 	if (++st->jobs_done == st->njobs && !w->failed)
 		wf_step_complete(st);
 	wf_advance(w);
@@ -947,11 +972,13 @@ wf_start_step(struct wf_step *st, struct cwld_err *err)
 		wj = xcalloc(1, sizeof *wj);
 		wj->st = st;
 		wj->index = i;
+		wj->s = w->s;
+		wj->own = sched_own(w->s, wj, wf_job_free_owned);
 		w->running++;
 		if (sched_process_start(w->s, run, complete, name, st->child_reqs, st->child_hints,
 		    wf_job_done, wj, err) < 0) {
 			w->running--;
-			free(wj);
+			wf_job_free(wj);
 			json_decref(complete);
 			free(name);
 			goto out;
@@ -1017,6 +1044,7 @@ workflow_start(struct sched *s, const json_t *wf, const json_t *inputs, const ch
 	size_t i;
 
 	w->s = s;
+	w->own = sched_own(s, w, wf_free_owned);
 	w->wf = json_incref((json_t *)wf);
 	w->inputs = json_deep_copy(inputs);
 	w->name = xstrdup(name ? name : "");

@@ -1959,8 +1959,12 @@ docker_free(struct docker *d)
 	free(d);
 }
 
-int
-docker_gc_sync(const char *host, const char *run_id, int all, int *kept,
+/* Lists the containers labelled cwld.run (=run_id when not NULL) and
+ * removes those keep(arg, container) declines; blocking. Returns how many
+ * were removed, *kept how many stay; -1 with err. */
+static int
+docker_sync_remove(const char *host, const char *run_id,
+    int (*keep)(void *arg, const json_t *container), void *arg, int *kept,
     struct cwld_err *err)
 {
 	struct docker_host dh;
@@ -1977,58 +1981,6 @@ docker_gc_sync(const char *host, const char *run_id, int all, int *kept,
 	if (docker_easy_api(&dh, &api, err) == -1)
 		goto out;
 	path = docker_list_path(api, run_id);
-	if (docker_easy(&dh, "GET", path, DOCKER_SHORT_MS, &status, &body, NULL,
-	    err) == -1)
-		goto out;
-	list = json_loads(body, 0, NULL);
-	if (status != 200 || !json_is_array(list)) {
-		err_set(err, CWLD_EXIT_FAILED,
-		    "cannot list containers at '%s': HTTP %ld", dh.spec, status);
-		goto out;
-	}
-	json_array_foreach(list, i, c) {
-		const char *id = json_string_value(json_object_get(c, "Id"));
-
-		if (id == NULL)
-			continue;
-		if (!all && !docker_orphaned(json_object_get(c, "Labels"))) {
-			if (kept != NULL)
-				(*kept)++;
-			continue;
-		}
-		rc = docker_easy_remove(&dh, api, id, err);
-		if (rc == -1)
-			goto out;
-		n += rc;
-	}
-	ret = n;
-out:
-	json_decref(list);
-	free(api);
-	free(path);
-	free(body);
-	docker_host_release(&dh);
-	return ret;
-}
-
-int
-docker_daemon_sync(const char *host, docker_keep_cb keep, void *arg, int *kept,
-    struct cwld_err *err)
-{
-	struct docker_host dh;
-	json_t *list = NULL, *c;
-	char *api = NULL, *path = NULL, *body = NULL;
-	long status = 0;
-	size_t i;
-	int n = 0, ret = -1, rc;
-
-	if (kept != NULL)
-		*kept = 0;
-	if (docker_host_parse(&dh, host, err) == -1)
-		return -1;
-	if (docker_easy_api(&dh, &api, err) == -1)
-		goto out;
-	path = docker_list_path(api, NULL);
 	if (docker_easy(&dh, "GET", path, DOCKER_SHORT_MS, &status, &body, NULL, err) == -1)
 		goto out;
 	list = json_loads(body, 0, NULL);
@@ -2038,16 +1990,11 @@ docker_daemon_sync(const char *host, docker_keep_cb keep, void *arg, int *kept,
 		goto out;
 	}
 	json_array_foreach(list, i, c) {
-		const json_t *labels = json_object_get(c, "Labels");
 		const char *id = json_string_value(json_object_get(c, "Id"));
-		const char *attempt = json_string_value(json_object_get(labels, "cwld.attempt"));
 
-		if (id == NULL || json_object_get(labels, DOCKER_LABEL_OWNER) == NULL)
-			continue; /* not a daemon's */
-		if (keep(arg, json_string_value(json_object_get(labels, "cwld.run")),
-		    json_string_value(json_object_get(labels, "cwld.step")),
-		    attempt ? atoi(attempt) : 0, id,
-		    json_string_value(json_object_get(c, "State")))) {
+		if (id == NULL)
+			continue;
+		if (keep(arg, c)) {
 			if (kept != NULL)
 				(*kept)++;
 			continue;
@@ -2064,4 +2011,54 @@ out:
 	free(body);
 	docker_host_release(&dh);
 	return ret;
+}
+
+/* gc: a container stays unless --all or its cwld process has died */
+static int
+docker_gc_keep(void *arg, const json_t *c)
+{
+	return !*(const int *)arg && !docker_orphaned(json_object_get(c, "Labels"));
+}
+
+int
+docker_gc_sync(const char *host, const char *run_id, int all, int *kept,
+    struct cwld_err *err)
+{
+	return docker_sync_remove(host, run_id, docker_gc_keep, &all, kept, err);
+}
+
+struct docker_daemon_keep {
+	docker_keep_cb keep;
+	void *arg;
+	int kept;  /* the daemon's containers taken over */
+};
+
+/* a daemon's restart: other cwld processes' containers are not its own */
+static int
+docker_daemon_keep(void *arg, const json_t *c)
+{
+	struct docker_daemon_keep *k = arg;
+	const json_t *labels = json_object_get(c, "Labels");
+	const char *attempt = json_string_value(json_object_get(labels, "cwld.attempt"));
+
+	if (json_object_get(labels, DOCKER_LABEL_OWNER) == NULL)
+		return 1;
+	if (!k->keep(k->arg, json_string_value(json_object_get(labels, "cwld.run")),
+	    json_string_value(json_object_get(labels, "cwld.step")), attempt ? atoi(attempt) : 0,
+	    json_string_value(json_object_get(c, "Id")), json_string_value(json_object_get(c, "State"))))
+		return 0;
+	k->kept++;
+	return 1;
+}
+
+int
+docker_daemon_sync(const char *host, docker_keep_cb keep, void *arg, int *kept,
+    struct cwld_err *err)
+{
+	struct docker_daemon_keep k = { keep, arg, 0 };
+	int rc = docker_sync_remove(host, NULL, docker_daemon_keep, &k, NULL, err);
+
+	if (kept != NULL)
+		*kept = k.kept;
+	return rc;
 }

@@ -2,6 +2,7 @@
  * file (WAL). Each call is one prepared statement in autocommit mode, so a
  * transition is durable when the call returns; what the states mean and when
  * to move between them is the engine's business. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -994,4 +995,23 @@ store_outbox_open_runs(struct store *st, struct cwld_err *err)
 out:
 	json_decref(rows);
 	return ids;
+}
+
+char *
+store_new_run_id(void)
+{
+	unsigned char r[6] = { 0 };
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (fd < 0 || read(fd, r, sizeof r) != (ssize_t)sizeof r) {
+		/* no urandom: the clock and pid still keep ids apart */
+		for (size_t i = 0; i < sizeof r; i++)
+			r[i] = (unsigned char)((ts.tv_nsec >> (i * 5)) ^ ((long)getpid() >> i));
+	}
+	if (fd >= 0)
+		close(fd);
+	return xasprintf("%08lx%02x%02x%02x%02x%02x%02x", (unsigned long)ts.tv_sec,
+	    r[0], r[1], r[2], r[3], r[4], r[5]);
 }

@@ -23,3 +23,22 @@ sql() {
 	python3 -c 'import sqlite3,sys
 for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join("" if v is None else str(v) for v in r))' "$1" "$2"
 }
+# serve_start [ARGS...]: `cwld serve` on a free loopback port in the
+# background (stdout in $TMP/serve.out, stderr appended to $TMP/serve.err);
+# sets DPID and URL once it listens, else says why and fails.
+serve_start() {
+	: >"$TMP/serve.out"
+	"$CWLD" serve --listen 127.0.0.1:0 "$@" >"$TMP/serve.out" 2>>"$TMP/serve.err" &
+	DPID=$!
+	URL=
+	for _ in $(seq 1 200); do
+		URL=$(sed -n 's/^listening on //p' "$TMP/serve.out")
+		[ -n "$URL" ] && return 0
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "daemon did not start: $(tail -n 5 "$TMP/serve.err")"
+	return 1
+}
+# serve_stop: SIGTERM, and its exit status
+serve_stop() { kill -TERM "$DPID" 2>/dev/null && wait "$DPID"; }

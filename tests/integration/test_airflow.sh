@@ -45,22 +45,10 @@ free_port() {
 
 # start_daemon STATE: a daemon mirroring into the Airflow on AF_PORT; URL, DPID
 start_daemon() {
-	local s=$1
-	"$CWLD" serve -v --listen 127.0.0.1:0 --state-dir "$s" --root "$D" \
-		--airflow-url "http://127.0.0.1:$AF_PORT" --airflow-dags-folder "$AF_HOME/dags" \
-		>"$TMP/serve.out" 2>>"$TMP/serve.err" &
-	DPID=$!
-	URL=
-	for _ in $(seq 1 200); do
-		URL=$(sed -n 's/^listening on //p' "$TMP/serve.out")
-		[ -n "$URL" ] && return 0
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "daemon did not start: $(tail -n 5 "$TMP/serve.err")"
-	return 1
+	serve_start -v --state-dir "$1" --root "$D" --airflow-url "http://127.0.0.1:$AF_PORT" \
+		--airflow-dags-folder "$AF_HOME/dags"
 }
-stop_daemon() { kill -TERM "$DPID" 2>/dev/null && wait "$DPID"; DPID=; }
+stop_daemon() { serve_stop; DPID=; }
 
 jget() { python3 -c 'import json,sys; v=json.load(sys.stdin)
 for k in sys.argv[1].split("."):

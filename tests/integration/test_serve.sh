@@ -10,21 +10,8 @@ D=$CWLD_SOURCE_DIR/tests/integration/data
 S=$TMP/state
 
 # start_daemon [ARGS...]: sets URL and DPID
-start_daemon() {
-	: >"$TMP/serve.out"
-	"$CWLD" serve -v --listen 127.0.0.1:0 --state-dir "$S" --root "$D" "$@" >"$TMP/serve.out" 2>>"$TMP/serve.err" &
-	DPID=$!
-	URL=
-	for _ in $(seq 1 100); do
-		URL=$(sed -n 's/^listening on //p' "$TMP/serve.out")
-		[ -n "$URL" ] && return 0
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "daemon did not start: $(cat "$TMP/serve.err")"
-	return 1
-}
-stop_daemon() { kill -TERM "$DPID" 2>/dev/null && wait "$DPID"; }
+start_daemon() { serve_start -v --state-dir "$S" --root "$D" "$@"; }
+stop_daemon() { serve_stop; }
 trap 'kill -9 $DPID 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
 
 # req METHOD PATH [curl args...]: body on stdout, status in $TMP/code

@@ -18,20 +18,8 @@ for p in "${CWLD_CACHE_DIR:-$HOME/.cache/cwld}/venv/bin/python" python3; do
 done
 [ -n "$PY" ] || { echo "no python with requests (run scripts/install-deps.sh)"; exit 1; }
 
-start_daemon() {
-	"$CWLD" serve --listen 127.0.0.1:0 --state-dir "$S" --root "$D" "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" &
-	DPID=$!
-	URL=
-	for _ in $(seq 1 200); do
-		URL=$(sed -n 's/^listening on //p' "$TMP/serve.out")
-		[ -n "$URL" ] && return 0
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "daemon did not start: $(cat "$TMP/serve.err")"
-	return 1
-}
-stop_daemon() { kill -TERM "$DPID" 2>/dev/null && wait "$DPID"; }
+start_daemon() { serve_start --state-dir "$S" --root "$D" "$@"; }
+stop_daemon() { serve_stop; }
 no_sanitizer_reports() {
 	if grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TMP/serve.err"; then
 		sed -n '1,80p' "$TMP/serve.err"
