@@ -20,7 +20,8 @@ void docker_free(struct docker *d);
  * cwld.pid, cwld.host; the
  * caller's uid:gid; network none unless spec->network; mounts via
  * HostConfig.Mounts; stdout/stderr written to spec->stdout_path/stderr_path;
- * the container removed after). A missing image is pulled; if that fails
+ * the container removed after cb has had the result: the next step need
+ * not wait for it). A missing image is pulled; if that fails
  * the result has started=0 and msg "image 'x' not found locally and could
  * not be pulled: ...". 0 and cb once, or -1 with err and no callback.
  * The stdout/stderr (and stdin) files are opened before it returns (the
@@ -41,6 +42,9 @@ int docker_run(struct docker *d, const struct exec_spec *spec,
  * gone ends with started=0. 0, or -1 with err and no callback. */
 int docker_reattach(struct docker *d, const char *container_id, const struct exec_spec *spec,
     exec_done_cb cb, void *arg, struct cwld_err *err);
+/* Containers this client still deals with: running, or ended (their
+ * result delivered) and being removed. */
+int docker_pending(const struct docker *d);
 /* Stops (and later removes) every container this client started; the
  * callbacks still come (msg "canceled"; started=0 for runs that had not
  * started yet). */

@@ -72,6 +72,7 @@ struct docker_run {
 	struct event *defer;         /* the first step, from the loop */
 	int holds_slot;
 	int canceled;
+	int delivered;               /* cb has had the result (before removal) */
 	int start_done;              /* start answered 2xx */
 	int wait_ready;              /* the engine registered the wait */
 	int wait_done;
@@ -543,6 +544,27 @@ docker_slot_acquire(struct docker_run *r)
 
 /* ---- the run, step by step ------------------------------------------------ */
 
+/* Hands the result to the caller, once: the files are complete and closed
+ * first. Removal may still follow; it is not the caller's wait. */
+static void
+docker_run_deliver(struct docker_run *r)
+{
+	if (r->delivered)
+		return;
+	r->delivered = 1;
+	if (r->timelimit_s > 0 && r->res.timed_out && r->res.msg[0] == '\0')
+		snprintf(r->res.msg, sizeof r->res.msg,
+		    "time limit of %d s exceeded", r->timelimit_s);
+	if (r->canceled && r->res.msg[0] == '\0')
+		snprintf(r->res.msg, sizeof r->res.msg, "canceled");
+	if (r->out_fd != -1)
+		close(r->out_fd);
+	if (r->err_fd != -1)
+		close(r->err_fd);
+	r->out_fd = r->err_fd = -1;
+	r->cb(r->arg, &r->res);
+}
+
 static void
 docker_run_finish(struct docker_run *r)
 {
@@ -557,18 +579,8 @@ docker_run_finish(struct docker_run *r)
 	http_cancel(r->wait);
 	http_cancel(r->stop);
 	r->op = r->wait = r->stop = NULL;
-	if (r->timelimit_s > 0 && r->res.timed_out && r->res.msg[0] == '\0')
-		snprintf(r->res.msg, sizeof r->res.msg,
-		    "time limit of %d s exceeded", r->timelimit_s);
-	if (r->canceled && r->res.msg[0] == '\0')
-		snprintf(r->res.msg, sizeof r->res.msg, "canceled");
 	TAILQ_REMOVE(&d->runs, r, entry);
 	docker_attach_close(r);
-	if (r->out_fd != -1)
-		close(r->out_fd);
-	if (r->err_fd != -1)
-		close(r->err_fd);
-	r->out_fd = r->err_fd = -1;
 	if (r->limit != NULL)
 		event_free(r->limit);
 	if (r->kick != NULL)
@@ -576,7 +588,7 @@ docker_run_finish(struct docker_run *r)
 	if (r->defer != NULL)
 		event_free(r->defer);
 	r->limit = r->kick = r->defer = NULL;
-	r->cb(r->arg, &r->res);
+	docker_run_deliver(r);
 	json_decref(r->body);
 	free(r->image);
 	free(r->out_path);
@@ -960,13 +972,19 @@ docker_attach_open(struct docker_run *r)
 		    e.msg);
 }
 
-/* The container has ended and its stream is drained: remove it. */
+/* The container has ended and its stream is drained: the caller has its
+ * result now (the next step need not wait for the removal; a cancelled or
+ * stopped one's result waits for it), then it is removed. */
 static void
 docker_run_collected(struct docker_run *r)
 {
 	if (r->wait_done && r->att_done && r->start_done && r->op == NULL &&
-	    !r->removed)
+	    !r->removed) {
+		/* a cancelled or stopped run ends once its container is gone */
+		if (!r->canceled && !r->res.timed_out)
+			docker_run_deliver(r);
 		docker_run_remove(r);
+	}
 }
 
 static void
@@ -1756,6 +1774,17 @@ docker_reattach(struct docker *d, const char *container_id, const struct exec_sp
 		event_active(r->defer, EV_TIMEOUT, 0);
 	}
 	return 0;
+}
+
+int
+docker_pending(const struct docker *d)
+{
+	const struct docker_run *r;
+	int n = 0;
+
+	TAILQ_FOREACH(r, &d->runs, entry)
+		n++;
+	return n;
 }
 
 void
