@@ -10,6 +10,9 @@
  * bytes; one '_' per other character, UTF-8 sequences counting once): new
  * string. */
 char *dag_emit_id(const char *s);
+/* The DAG's name for a document: the #fragment's last part when there is
+ * one, else the file name without its extension. New string. */
+char *dag_emit_stem(const char *s);
 
 /* Writes the DAG file for the normalised workflow (see load.h; a tool is
  * treated as a one-step workflow) to out. dag_id NULL derives it from the

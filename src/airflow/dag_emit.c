@@ -136,7 +136,7 @@ dag_emit_check_utf8(const char *s, const char *what, struct cwld_err *err)
 
 /* A new string: the last path segment of a path or URI, without its
  * fragment-less extension; the fragment itself when there is one. */
-static char *
+char *
 dag_emit_stem(const char *s)
 {
 	const char *start, *hash, *end, *dot;

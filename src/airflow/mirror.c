@@ -31,31 +31,6 @@
 
 /* ---- the task graph ----------------------------------------------------- */
 
-/* The last path segment of a path or URI without its extension, or the
- * fragment when there is one (as dag_emit names a tool's task). New. */
-static char *
-mirror_stem(const char *s)
-{
-	const char *start, *hash, *end, *dot, *p;
-
-	if ((hash = strrchr(s, '#')) != NULL && hash[1] != '\0') {
-		start = hash + 1;
-		if (strrchr(start, '/') != NULL)
-			start = strrchr(start, '/') + 1;
-		return xstrdup(start);
-	}
-	end = hash != NULL ? hash : s + strlen(s);
-	while (end > s && end[-1] == '/')
-		end--;
-	for (start = end; start > s && start[-1] != '/'; start--)
-		;
-	dot = NULL;
-	for (p = start; p < end; p++)
-		if (*p == '.' && p > start)
-			dot = p;
-	return xstrndup(start, (size_t)((dot != NULL ? dot : end) - start));
-}
-
 /* base, or base_2, base_3, ... the first no earlier task has (dag_emit's
  * rule, so the ids are the file's). New string. */
 static char *
@@ -133,7 +108,7 @@ mirror_graph_new(const json_t *process, const char *cwl_path, struct cwld_err *e
 		}
 		g->n = 1;
 		g->tasks = xcalloc(1, sizeof *g->tasks);
-		base = mirror_stem(p);
+		base = dag_emit_stem(p);
 		g->tasks[0].id = dag_emit_id(base);
 		free(base);
 		g->tasks[0].kind = MIRROR_ONE;
@@ -819,7 +794,7 @@ static char *
 mirror_dag_write(struct mirror *m, const json_t *process, const char *wf,
     const struct mirror_graph *g, struct cwld_err *err)
 {
-	char shape[9], tag[64], *stem = mirror_stem(wf), *base, *id = NULL, *path = NULL;
+	char shape[9], tag[64], *stem = dag_emit_stem(wf), *base, *id = NULL, *path = NULL;
 	char *text = NULL, *old = NULL, *ret = NULL;
 	size_t len = 0;
 	FILE *f = NULL;
