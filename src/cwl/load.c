@@ -30,6 +30,9 @@ struct load_ctx {
 	json_t *ns;     /* $namespaces prefix -> URI, merged over documents */
 	json_t *schemas; /* $schemas as absolute URIs, merged likewise */
 	json_t *swept;  /* documents whose named types are registered */
+	json_t *procs;  /* "uri\nversion" -> [normalised process, budget it
+	                 * took]: steps that run the same document share one
+	                 * (read-only) copy */
 	const json_t *root; /* fallback node for messages */
 	const char *file;   /* fallback file for messages */
 	char *top_uri;      /* the document asked for, and the path the user */
@@ -68,6 +71,7 @@ load_ctx_new(void)
 	ctx->ns = json_object();
 	ctx->schemas = json_array();
 	ctx->swept = json_object();
+	ctx->procs = json_object();
 	return ctx;
 }
 
@@ -83,6 +87,7 @@ load_ctx_free(struct load_ctx *ctx)
 	json_decref(ctx->ns);
 	json_decref(ctx->schemas);
 	json_decref(ctx->swept);
+	json_decref(ctx->procs);
 	free(ctx->top_uri);
 	free(ctx->top_path);
 	yaml_srcmap_free(ctx->map);
@@ -1395,11 +1400,31 @@ static json_t *
 load_process_uri(struct load_ctx *ctx, const char *uri, const char *inherit,
     const json_t *at, struct cwld_err *err)
 {
-	json_t *doc, *node, *ver, *graph, *ret = NULL, *id;
+	json_t *doc, *node, *ver, *graph, *ret = NULL, *id, *hit;
 	char *docuri = NULL, *full = NULL, *hash = NULL, *path = NULL;
+	size_t cost;
 	const char *frag, *vs, *vs2, *ofile = ctx->file;
 	const json_t *oroot = ctx->root;
+	char *key = xasprintf("%s\n%s", uri, inherit != NULL ? inherit : "");
 
+	/* A 1000-step workflow running one tool normalises it once. A hit is
+	 * charged what the load cost, its sub-processes included: the budget
+	 * bounds what later walks of the shared tree cost, not only the
+	 * loader's own work. */
+	hit = json_object_get(ctx->procs, key);
+	if (hit != NULL) {
+		free(key);
+		cost = (size_t)json_integer_value(json_array_get(hit, 1));
+		ret = json_array_get(hit, 0);
+		if (ctx->budget < cost) {
+			load_fail(ctx, CWLD_EXIT_USAGE, ret, at, err,
+			    "too many processes and types in one workflow");
+			return NULL;
+		}
+		ctx->budget -= cost;
+		return json_incref(ret);
+	}
+	cost = ctx->budget;
 	docuri = uri_strip_fragment(uri);
 	frag = uri_fragment(uri);
 	doc = load_fetch(ctx, docuri, at, 0, err);
@@ -1487,7 +1512,10 @@ load_process_uri(struct load_ctx *ctx, const char *uri, const char *inherit,
 		/* cwlVersion lives on the document, not on $graph entries */
 		json_object_set(ret, "cwlVersion", ver);
 	}
+	json_object_set_new(ctx->procs, key, json_pack("[O,I]", ret,
+	    (json_int_t)(cost - ctx->budget)));
 out:
+	free(key);
 	ctx->file = ofile;
 	ctx->root = oroot;
 	free(docuri);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -153,6 +154,8 @@ test_load_workflow_ids(void **state)
 	    "[{\"id\":\"msg\",\"source\":[\"first/out\"],\"valueFrom\":\"$(self)\"},"
 	    "{\"id\":\"extra\",\"source\":[\"other\"]}]");
 	test_load_json_eq(json_object_get(s, "out"), "[\"out\"]");
+	/* both steps run echo.cwl: normalised once, shared */
+	assert_ptr_equal(json_object_get(s, "run"), run);
 	/* normalised nodes keep their place in the source */
 	load_where(ctx, s, where, sizeof where);
 	assert_non_null(strstr(where, "wf-forms.cwl:20:"));
@@ -351,6 +354,56 @@ test_load_reuse(void **state)
 	load_ctx_free(NULL);
 }
 
+/* Workflows of two steps running the workflow one level down, 13 levels:
+ * shared loads are cheap, but 2^13 processes still exceed the budget, so
+ * what walks the tree later is bounded too. */
+static void
+test_load_budget(void **state)
+{
+	char dir[] = "/tmp/cwld-test-load-XXXXXX", path[4200];
+	struct cwld_err err = { 0 };
+	struct load_ctx *ctx;
+	json_t *p;
+	FILE *f;
+	int i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i <= 13; i++) {
+		snprintf(path, sizeof path, "%s/l%d.cwl", dir, i);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		if (i == 0)
+			fputs("cwlVersion: v1.2\nclass: CommandLineTool\n"
+			    "baseCommand: [\"true\"]\ninputs: []\noutputs: []\n", f);
+		else
+			fprintf(f, "cwlVersion: v1.2\nclass: Workflow\ninputs: []\n"
+			    "outputs: []\nsteps:\n"
+			    "  a: {run: l%d.cwl, in: [], out: []}\n"
+			    "  b: {run: l%d.cwl, in: [], out: []}\n", i - 1, i - 1);
+		fclose(f);
+	}
+	/* 2^11 - 1 = 2047 processes fit */
+	ctx = load_ctx_new();
+	snprintf(path, sizeof path, "%s/l10.cwl", dir);
+	p = load_process(ctx, path, &err);
+	if (p == NULL)
+		fail_msg("l10: %s", err.msg);
+	json_decref(p);
+	load_ctx_free(ctx);
+	ctx = load_ctx_new();
+	snprintf(path, sizeof path, "%s/l13.cwl", dir);
+	assert_null(load_process(ctx, path, &err));
+	if (strstr(err.msg, "too many processes") == NULL)
+		fail_msg("l13: %s", err.msg);
+	load_ctx_free(ctx);
+	for (i = 0; i <= 13; i++) {
+		snprintf(path, sizeof path, "%s/l%d.cwl", dir, i);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 /* A few documents of the conformance suite, when it is around. */
 static void
 test_load_suite_sample(void **state)
@@ -403,6 +456,7 @@ main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_load_job),
 		cmocka_unit_test(test_load_reuse),
+		cmocka_unit_test(test_load_budget),
 		cmocka_unit_test(test_load_suite_sample),
 	};
 	const char *slash = strrchr(__FILE__, '/');
