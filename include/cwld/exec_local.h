@@ -2,6 +2,7 @@
  * exits learned from SIGCHLD through the event loop. */
 #ifndef CWLD_EXEC_LOCAL_H
 #define CWLD_EXEC_LOCAL_H
+#include <sys/types.h>
 #include <event2/event.h>
 #include "cwld/err.h"
 #include "cwld/exec.h"
@@ -15,6 +16,9 @@ void exec_local_free(struct exec_local *el);
  * and cb never called. spec is copied. */
 int exec_local_start(struct exec_local *el, const struct exec_spec *spec,
     exec_done_cb cb, void *arg, struct cwld_err *err);
+/* The pid (also its process group) of the process the last successful
+ * exec_local_start started; 0 when that start failed and cb reports it. */
+pid_t exec_local_started_pid(const struct exec_local *el);
 /* Sends SIGTERM to every running process (cancel); callbacks still come. */
 void exec_local_cancel_all(struct exec_local *el);
 

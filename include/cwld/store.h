@@ -69,6 +69,10 @@ int store_attempt_started(struct store *st, int64_t attempt, const char *contain
 /* Records the container an attempt runs in (known once it is created). */
 int store_attempt_set_container(struct store *st, int64_t attempt, const char *container_id,
     struct cwld_err *err);
+/* Records the host process of an attempt run without a container: its pid
+ * and identity (proc_ident), so a restarted daemon can stop it. */
+int store_attempt_set_pid(struct store *st, int64_t attempt, long pid, const char *ident,
+    struct cwld_err *err);
 int store_attempt_finished(struct store *st, int64_t attempt, const char *state,
     int exit_code, const char *message, struct cwld_err *err);
 

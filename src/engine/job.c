@@ -22,6 +22,7 @@
 #include "cwld/log.h"
 #include "cwld/outputs.h"
 #include "cwld/params.h"
+#include "cwld/proc.h"
 #include "cwld/store.h"
 #include "cwld/uri.h"
 #include "cwld/xmalloc.h"
@@ -1485,6 +1486,24 @@ job_image_ready(void *arg, const char *ref, const struct cwld_err *ierr)
 		job_fail(j, err.code ? err.code : CWLD_EXIT_FAILED, "%s", err.msg);
 }
 
+/* A daemon's host process is recorded with its identity: after a kill -9
+ * of the daemon, the next one stops it (job_resume) rather than leaving it
+ * running unowned. Not for `cwld run`, which has no resume: one write less
+ * per step. A failure to record is logged; the step goes on. */
+static void
+job_record_pid(struct job *j, pid_t pid)
+{
+	struct cwld_err err = { 0 };
+	char *ident;
+
+	if (pid <= 0)
+		return;
+	ident = proc_ident(pid);
+	if (store_attempt_set_pid(sched_store(j->s), j->attempt_row, (long)pid, ident, &err) < 0)
+		log_warnx("run %s: step '%s': %s", sched_opts(j->s)->run_id, job_label(j), err.msg);
+	free(ident);
+}
+
 static void
 job_launch(void *arg)
 {
@@ -1700,6 +1719,8 @@ job_launch(void *arg)
 		sched_store_flush(s); /* the attempt is on disk before its process */
 		if (exec_local_start(el, &spec, job_exec_done, j, &err) < 0)
 			goto fail;
+		if (o->daemon)
+			job_record_pid(j, exec_local_started_pid(el));
 	}
 	log_info("run %s: step '%s' started%s%s", o->run_id, job_label(j),
 	    j->image ? " in " : "", j->image ? j->image : "");
@@ -1712,6 +1733,37 @@ static void
 job_free_owned(void *arg)
 {
 	job_free(arg);
+}
+
+/* An attempt the previous daemon left unfinished without a container: its
+ * host process, if it still runs, cannot be waited for (it is not our
+ * child, its exit status would be lost), so it is killed and the step runs
+ * again as a new attempt. */
+static int
+job_resume_interrupted(struct job *j, const json_t *a, struct cwld_err *err)
+{
+	const char *ident = json_string_value(json_object_get(a, "pid_ident"));
+	json_int_t pid = json_integer_value(json_object_get(a, "pid"));
+	char msg[160];
+	int k = 0;
+
+	snprintf(msg, sizeof msg, "interrupted: the daemon stopped");
+	if (pid > 1 && ident != NULL) {
+		k = proc_kill_group((pid_t)pid, ident);
+		if (k < 0)
+			log_warnx("run %s: step '%s': cannot stop process %lld left by the previous "
+			    "daemon: %s", sched_opts(j->s)->run_id, job_label(j), (long long)pid,
+			    strerror(errno));
+		else if (k > 0) {
+			log_info("run %s: step '%s': killed process %lld left by the previous daemon; "
+			    "the step runs again", sched_opts(j->s)->run_id, job_label(j),
+			    (long long)pid);
+			snprintf(msg, sizeof msg, "interrupted: the daemon stopped; its process %lld "
+			    "was killed", (long long)pid);
+		}
+	}
+	return store_attempt_finished(sched_store(j->s), json_integer_value(json_object_get(a, "id")),
+	    STORE_FAILED, -1, msg, err);
 }
 
 /* A resumed run: what became of this invocation before the daemon
@@ -1754,8 +1806,7 @@ job_resume(struct job *j, struct cwld_err *err)
 		} else {
 			if (astate && (strcmp(astate, STORE_RUNNING) == 0 ||
 			    strcmp(astate, STORE_PENDING) == 0) &&
-			    store_attempt_finished(st, json_integer_value(json_object_get(a, "id")),
-			    STORE_FAILED, -1, "interrupted: the daemon stopped", err) < 0)
+			    job_resume_interrupted(j, a, err) < 0)
 				goto out;
 			j->attempt_no++;
 		}

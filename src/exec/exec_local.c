@@ -42,6 +42,7 @@ struct exec_local {
 	struct event_base *base;
 	struct event *sigchld;
 	struct exec_local_procs procs;
+	pid_t last_pid;          /* of the last exec_local_start, 0: not started */
 };
 
 static void
@@ -169,6 +170,12 @@ exec_local_free(struct exec_local *el)
 	}
 	event_free(el->sigchld);
 	free(el);
+}
+
+pid_t
+exec_local_started_pid(const struct exec_local *el)
+{
+	return el->last_pid;
 }
 
 void
@@ -324,6 +331,7 @@ exec_local_start(struct exec_local *el, const struct exec_spec *spec,
 		goto spawn_failed;
 	}
 	p->res.started = 1;
+	el->last_pid = p->pid;
 	if (spec->timelimit_s > 0) {
 		struct timeval tv = { spec->timelimit_s, 0 };
 
@@ -352,6 +360,7 @@ spawn_failed:
 		    "cannot execute '%s': %s", spec->argv[0], strerror(rc));
 not_started:
 	/* the documented contract: started=0 comes through the callback */
+	el->last_pid = 0;
 	p->res.started = 0;
 	p->res.exit_code = 127;
 	p->failed = event_new(el->base, -1, 0, exec_local_failed_cb, p);

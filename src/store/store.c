@@ -36,6 +36,7 @@ enum {
 	STORE_ATTEMPT_STARTED,
 	STORE_ATTEMPT_FINISHED,
 	STORE_ATTEMPT_CONTAINER,
+	STORE_ATTEMPT_PID,
 	STORE_OUTPUT_FILE_ADD,
 	STORE_RUN_GET,
 	STORE_RUNS_LIST,
@@ -84,6 +85,8 @@ static const char *const store_sql[STORE_NSTMT] = {
 	    " WHERE id = ?1",
 	[STORE_ATTEMPT_CONTAINER] =
 	    "UPDATE attempts SET container_id = ?2 WHERE id = ?1",
+	[STORE_ATTEMPT_PID] =
+	    "UPDATE attempts SET pid = ?2, pid_ident = ?3 WHERE id = ?1",
 	[STORE_ATTEMPT_FINISHED] =
 	    "UPDATE attempts SET state = ?2, exit_code = ?3, message = ?4,"
 	    " finished_at = " STORE_NOW " WHERE id = ?1",
@@ -99,8 +102,8 @@ static const char *const store_sql[STORE_NSTMT] = {
 	    "SELECT id, name, state, outputs, created_at, started_at, finished_at"
 	    " FROM steps WHERE run_id = ?1 ORDER BY id",
 	[STORE_ATTEMPTS_OF_STEP] =
-	    "SELECT id, number, state, workdir, container_id, image, command,"
-	    " exit_code, message, created_at, started_at, finished_at"
+	    "SELECT id, number, state, workdir, container_id, pid, pid_ident, image,"
+	    " command, exit_code, message, created_at, started_at, finished_at"
 	    " FROM attempts WHERE step_id = ?1 ORDER BY number",
 	[STORE_FILES_OF_ATTEMPT] =
 	    "SELECT location, checksum, size, image, derived_from, created_at"
@@ -490,6 +493,21 @@ store_attempt_started(struct store *st, int64_t attempt, const char *container_i
 	    (rc = store_bind_text(stmt, 3, image)) == SQLITE_OK)
 		rc = store_bind_json(stmt, 4, command);
 	return store_write(st, STORE_ATTEMPT_STARTED, rc, 1, err, what);
+}
+
+int
+store_attempt_set_pid(struct store *st, int64_t attempt, long pid, const char *ident,
+    struct cwld_err *err)
+{
+	sqlite3_stmt *stmt = st->stmt[STORE_ATTEMPT_PID];
+	char what[256];
+	int rc;
+
+	snprintf(what, sizeof what, "recording the process of attempt %lld", (long long)attempt);
+	if ((rc = sqlite3_bind_int64(stmt, 1, attempt)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_int64(stmt, 2, pid)) == SQLITE_OK)
+		rc = store_bind_text(stmt, 3, ident);
+	return store_write(st, STORE_ATTEMPT_PID, rc, 1, err, what);
 }
 
 int

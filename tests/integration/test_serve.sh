@@ -169,7 +169,8 @@ check "second page has the third run and no token" test "$(python3 -c 'import js
 check "SIGTERM stops the daemon with status 0" stop_daemon
 
 # count_containers RUN [STATUS] and the containers the engine created for
-# a run since a time (its event log)
+# a run since a time (its event log; up to a second from now, since the
+# engine's until is whole seconds and a create of this second would be cut)
 count_containers() {
 	local f="{\"label\":[\"cwld.run=$1\"]${2:+,\"status\":[\"$2\"]}}"
 	curl -s --unix-socket /var/run/docker.sock -G http://d/containers/json --data-urlencode all=1 \
@@ -177,7 +178,7 @@ count_containers() {
 }
 created_since() { # RUN SINCE
 	curl -s --unix-socket /var/run/docker.sock -G http://d/events --data-urlencode "since=$2" \
-		--data-urlencode "until=$(date +%s)" \
+		--data-urlencode "until=$(($(date +%s) + 1))" \
 		--data-urlencode "filters={\"type\":[\"container\"],\"event\":[\"create\"],\"label\":[\"cwld.run=$1\"]}" |
 		grep -c '"create"' || true
 }
@@ -206,6 +207,32 @@ check "the engine created exactly two containers for the run" test "$(created_si
 # removal follows the step's result (the next step does not wait for it)
 gone() { for _ in $(seq 1 100); do [ "$(count_containers "$1")" = 0 ] && return 0; sleep 0.1; done; return 1; }
 check "and none is left" gone "$run4"
+
+# kill -9 while a step runs on the host: its process cannot be adopted (it
+# is not the next daemon's child: its exit status would be lost), so the
+# next daemon kills its process group and runs the step again
+run6=$(req POST /api/v1/runs -d '{"workflow": "restart-wf.cwl", "no_container": true}' | jget id)
+hpid=
+for _ in $(seq 1 600); do
+	hpid=$(sql "$S/cwld.db" "select a.pid from attempts a join steps s on s.id=a.step_id where s.run_id='$run6' and s.name='nap' and a.pid is not null")
+	[ -n "$hpid" ] && break
+	sleep 0.05
+done
+check "the host step's process is recorded with its identity" test -n "$hpid" -a -n "$(sql "$S/cwld.db" "select pid_ident from attempts where pid=$hpid")"
+kill -9 "$DPID"
+wait "$DPID" 2>/dev/null || true
+# alive PID: exists and is not a zombie (an init that does not reap)
+alive() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)" != Z ]; }
+group_alive() { local p; for p in $(pgrep -g "$1" || true); do alive "$p" && return 0; done; return 1; }
+check "its process outlives the killed daemon" alive "$hpid"
+check "with its child (sleep) in its process group" test "$(pgrep -g "$hpid" | wc -l)" -ge 2
+start_daemon
+group_gone() { for _ in $(seq 1 100); do group_alive "$1" || return 0; sleep 0.05; done; return 1; }
+check "the restarted daemon kills the whole process group" group_gone "$hpid"
+check "and resumes the run to success" wait_state "$run6" success
+check "the step ran again: the killed attempt failed, the next succeeded" test "$(sql "$S/cwld.db" "select group_concat(a.state) from attempts a join steps s on s.id=a.step_id where s.run_id='$run6' and s.name='nap' order by a.number")" = "failed,success"
+check "the killed attempt says so" grep -q "its process $hpid was killed" <(sql "$S/cwld.db" "select message from attempts where pid=$hpid")
+check "the second step ran once" test "$(sql "$S/cwld.db" "select count(*) from attempts a join steps s on s.id=a.step_id where s.run_id='$run6' and s.name='speak'")" = 1
 
 # SIGTERM is a pause, not a cancel: the sleepers keep running and the next
 # daemon takes both containers over; cancelling then removes them
