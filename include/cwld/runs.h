@@ -1,5 +1,5 @@
 /* The runs a daemon executes at once on one loop: each has its own
- * scheduler, all share one budget of tool invocations (sched_pool); runs
+ * scheduler, all share one budget of slots, cores and memory (sched_pool); runs
  * are submitted, cancelled, finished into the store and reported to one
  * observer (the HTTP server's events, metrics and the Airflow mirror). */
 #ifndef CWLD_RUNS_H
@@ -18,6 +18,8 @@ struct runs_opts {
 	const char *work_dir;    /* step directories (<work_dir>/<run>), or NULL
 	                          * for STATE/runs */
 	int slots;               /* tool invocations at once, all runs */
+	double cores;            /* cores they reserve, all runs; <= 0: the machine's */
+	int64_t ram_mib;         /* memory they reserve (MiB); <= 0: the machine's */
 	int default_parallel;    /* a run's own cap when it gives none */
 	const char *cache_dir;   /* work reuse, or NULL */
 };

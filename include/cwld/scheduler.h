@@ -16,6 +16,21 @@ struct exec_local;
 struct sched;
 struct sched_pool;
 
+/* What one tool invocation holds of its pool besides its slot: what its
+ * ResourceRequirement asks for; zero when it asks nothing, so that tools
+ * without one are bounded by the slots alone. */
+struct sched_res {
+	int64_t millicores;  /* 1000: one core */
+	int64_t ram_mib;
+};
+
+/* What a pool hands out. */
+struct sched_budget {
+	int slots;        /* tool invocations at once, all runs (>= 1) */
+	double cores;     /* fractions allowed; <= 0: the machine's */
+	int64_t ram_mib;  /* <= 0: the machine's */
+};
+
 struct sched_opts {
 	const char *run_id;       /* unique id of the run (store key, labels) */
 	const char *run_dir;      /* runs/<run>: step work dirs go below */
@@ -26,8 +41,12 @@ struct sched_opts {
 	int build_missing;        /* tools with SoftwareRequirement but no image run in
 	                           * one built from it (dockerfile.h) */
 	const char *cache_dir;    /* work reuse (cache.h) under this dir, or NULL; borrowed */
-	struct sched_pool *pool;  /* slots shared with other runs (a daemon), or
-	                           * NULL; borrowed, must outlive the scheduler */
+	struct sched_pool *pool;  /* budget shared with other runs (a daemon), or
+	                           * NULL: the run has a pool of its own with
+	                           * `parallel` slots and `budget`'s cores and
+	                           * memory; borrowed, must outlive the scheduler */
+	struct sched_budget budget; /* pool NULL: cores and memory of the run's own
+	                           * pool (slots: parallel) */
 	int daemon;               /* containers labelled for the daemon, engine
 	                           * keeps their logs (exec_spec.daemon) */
 	int resume;               /* the run was started before: steps that
@@ -35,15 +54,30 @@ struct sched_opts {
 	                           * container is there is taken over */
 };
 
-/* A budget of tool invocations shared by the schedulers of many runs: each
- * run stays within its own `parallel` and all together within `slots`;
- * freed slots go to the runs with launches waiting in turn (round robin).
- * NULL when the loop cannot make an event. */
-struct sched_pool *sched_pool_new(struct event_base *base, int slots);
+/* The machine's budget: online CPUs (sysconf _SC_NPROCESSORS_ONLN) and
+ * physical memory in MiB (_SC_PHYS_PAGES * _SC_PAGESIZE), at least 1 each.
+ * Limits of a cgroup the process runs in are not looked at. */
+void sched_budget_machine(double *cores, int64_t *ram_mib);
+
+/* A budget of slots, cores and memory shared by the schedulers of many runs
+ * (a daemon's), or held by one run alone. Each run stays within its own
+ * `parallel` and all together within the budget (b borrowed; cores or
+ * ram_mib <= 0: the machine's). Launches go in turn, round robin between
+ * runs, first come first served within a run; when the launch in turn does
+ * not fit, the pool waits until it does and none behind it passes, so a big
+ * request is not starved by small ones. A launch that asks more than the
+ * whole budget runs when nothing else of the pool runs, holding what it
+ * asks cut down to the budget. NULL when the loop cannot make an event. */
+struct sched_pool *sched_pool_new(struct event_base *base, const struct sched_budget *b);
 void sched_pool_free(struct sched_pool *p); /* after every scheduler using it */
 int sched_pool_slots(const struct sched_pool *p);
 int sched_pool_used(const struct sched_pool *p);   /* invocations running */
 int sched_pool_queued(const struct sched_pool *p); /* launches waiting */
+/* The budget and what running invocations hold of it. */
+int64_t sched_pool_millicores(const struct sched_pool *p);
+int64_t sched_pool_millicores_used(const struct sched_pool *p);
+int64_t sched_pool_ram_mib(const struct sched_pool *p);
+int64_t sched_pool_ram_mib_used(const struct sched_pool *p);
 
 /* Completion of a process: status 0 with outputs (new reference handed to
  * the callee), or a CWLD_EXIT_* status with a message ("step 'x': ...") and
@@ -169,11 +203,21 @@ struct store *sched_store(struct sched *s);
 void sched_store_flush(struct sched *s);
 const struct sched_opts *sched_opts(const struct sched *s);
 
-/* A slot-bounded tool launch: fn(arg) is called when fewer than `parallel`
- * invocations are running (possibly at once); the job calls
- * sched_slot_release when its invocation has finished. */
-void sched_slot_acquire(struct sched *s, void (*fn)(void *), void *arg);
-void sched_slot_release(struct sched *s);
+/* A tool launch bounded by the run's `parallel` and its pool (see
+ * sched_pool_new): fn(arg) is called from the loop, never inside this
+ * call, once there is a slot and room for want (copied). What it then holds
+ * is written to *held just before fn is called; held is the caller's and
+ * must stay valid until then or until the scheduler is freed. The job calls
+ * sched_slot_release with the same held when its invocation has finished.
+ * step names the launch in the warning logged when want is more than the
+ * whole budget. Launches of a cancelled run go at once, holding nothing: they
+ * only fail. */
+void sched_slot_acquire(struct sched *s, const char *step, const struct sched_res *want,
+    struct sched_res *held, void (*fn)(void *), void *arg);
+/* Gives back the slot and exactly what *held says, and zeroes it. */
+void sched_slot_release(struct sched *s, struct sched_res *held);
+/* The pool the run's launches go through: opts.pool, or its own. */
+struct sched_pool *sched_pool(struct sched *s);
 /* Executors, created on first use. NULL with err when unavailable. */
 struct docker *sched_docker(struct sched *s, struct cwld_err *err);
 struct exec_local *sched_local(struct sched *s, struct cwld_err *err);

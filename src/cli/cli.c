@@ -1,5 +1,9 @@
 /* What the subcommands share: where the state (database and work
- * directories) lives when no --state-dir is given. */
+ * directories) lives when no --state-dir is given, and the options of the
+ * resource budget. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cwld/cli.h"
@@ -20,4 +24,38 @@ cli_state_dir(const char *opt)
 	if ((e = getenv("HOME")) && *e)
 		return xasprintf("%s/.local/share/cwld", e);
 	return xstrdup("/tmp/cwld");
+}
+
+int
+cli_parse_cores(const char *cmd, const char *v, double *out)
+{
+	char *end;
+	double n;
+
+	errno = 0;
+	n = strtod(v, &end);
+	if (end == v || *end != '\0' || errno != 0 || !isfinite(n) || n < 0.001 || n > 1e6) {
+		fprintf(stderr, "cwld %s: --cores wants a number of cores from 0.001 to "
+		    "1000000, not '%s'\n", cmd, v);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+int
+cli_parse_ram(const char *cmd, const char *v, int64_t *out)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (end == v || *end != '\0' || errno != 0 || n < 1 || n > (1LL << 40)) {
+		fprintf(stderr, "cwld %s: --ram wants a number of MiB from 1 to %lld, not '%s'\n",
+		    cmd, 1LL << 40, v);
+		return -1;
+	}
+	*out = n;
+	return 0;
 }

@@ -55,6 +55,17 @@ run_usage(FILE *f)
 	    "options:\n"
 	    "  --outdir DIR            where final outputs go (default: current directory)\n"
 	    "  --parallel N            tool invocations at once (default: number of cores)\n"
+	    "  --cores N               cores the running tools may reserve together\n"
+	    "                          (fractions allowed; default: the machine's online\n"
+	    "                          CPUs, sysconf _SC_NPROCESSORS_ONLN)\n"
+	    "  --ram MIB               memory in MiB they may reserve together (default:\n"
+	    "                          the machine's physical memory, _SC_PHYS_PAGES x\n"
+	    "                          _SC_PAGESIZE). A tool reserves the coresMin and\n"
+	    "                          ramMin of its ResourceRequirement (coresMax, ramMax\n"
+	    "                          when only those are given) and waits until they\n"
+	    "                          are free; tools without one count only against\n"
+	    "                          --parallel. A tool asking for more than the budget\n"
+	    "                          runs alone, with a warning\n"
 	    "  --state-dir DIR         database and work dirs (default: $CWLD_STATE_DIR,\n"
 	    "                          else $XDG_DATA_HOME/cwld or ~/.local/share/cwld)\n"
 	    "  --no-container          ignore DockerRequirement, run every tool on the host\n"
@@ -111,6 +122,8 @@ cmd_run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "outdir", required_argument, NULL, 'o' },
 		{ "parallel", required_argument, NULL, 'p' },
+		{ "cores", required_argument, NULL, 'c' },
+		{ "ram", required_argument, NULL, 'm' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "no-container", no_argument, NULL, 'N' },
 		{ "force-docker", no_argument, NULL, 'F' },
@@ -156,6 +169,14 @@ cmd_run(int argc, char **argv)
 				fprintf(stderr, "cwld run: --parallel wants a number from 1 to 4096, not '%s'\n", optarg);
 				return CWLD_EXIT_USAGE;
 			}
+			break;
+		case 'c':
+			if (cli_parse_cores("run", optarg, &so.budget.cores) < 0)
+				return CWLD_EXIT_USAGE;
+			break;
+		case 'm':
+			if (cli_parse_ram("run", optarg, &so.budget.ram_mib) < 0)
+				return CWLD_EXIT_USAGE;
 			break;
 		case 's': opt_state = optarg; break;
 		case 'N': so.no_container = 1; break;

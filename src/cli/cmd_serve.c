@@ -34,11 +34,11 @@ serve_usage(FILE *f)
 	    "Runs the cwld daemon in the foreground: an HTTP API to submit, list, follow\n"
 	    "and cancel runs (docs/api.md; the OpenAPI document at /openapi.json), with\n"
 	    "live Server-Sent Events. Runs execute in this process, many at once, tool\n"
-	    "invocations bounded by --slots; their state is in STATE/cwld.db. SIGINT or\n"
-	    "SIGTERM stops the daemon without cancelling anything: containers go on, and\n"
-	    "the next `cwld serve` on the same state dir resumes the unfinished runs\n"
-	    "(steps that succeeded are not run again, containers still there are taken\n"
-	    "over); the same after a crash or kill -9.\n"
+	    "invocations bounded by --slots, --cores and --ram; their state is in\n"
+	    "STATE/cwld.db. SIGINT or SIGTERM stops the daemon without cancelling\n"
+	    "anything: containers go on, and the next `cwld serve` on the same state dir\n"
+	    "resumes the unfinished runs (steps that succeeded are not run again,\n"
+	    "containers still there are taken over); the same after a crash or kill -9.\n"
 	    "\n"
 	    "options:\n"
 	    "  --listen ADDR:PORT   where to listen (default 127.0.0.1:8080; port 0 picks\n"
@@ -55,6 +55,17 @@ serve_usage(FILE *f)
 	    "  --work-dir DIR       step directories (default: STATE/runs)\n"
 	    "  --slots N            tool invocations at once, all runs (default: cores)\n"
 	    "  --parallel N         a run's own limit when it gives none (default: slots)\n"
+	    "  --cores N            cores the running tools of all runs may reserve\n"
+	    "                       together (fractions allowed; default: the machine's\n"
+	    "                       online CPUs, sysconf _SC_NPROCESSORS_ONLN)\n"
+	    "  --ram MIB            memory in MiB they may reserve together (default: the\n"
+	    "                       machine's physical memory, _SC_PHYS_PAGES x\n"
+	    "                       _SC_PAGESIZE). A tool reserves the coresMin and ramMin\n"
+	    "                       of its ResourceRequirement (coresMax, ramMax when only\n"
+	    "                       those are given) and waits until they are free, runs\n"
+	    "                       taking turns; tools without one count only against\n"
+	    "                       --slots and their run's parallel. A tool asking for\n"
+	    "                       more than the budget runs alone, with a warning\n"
 	    "  --max-body BYTES     request body limit (default 8388608)\n"
 	    "  --cache-dir DIR      reuse tool results cached in DIR\n"
 	    "  --airflow-url URL    mirror every run into the Apache Airflow (2.x or 3.x)\n"
@@ -103,6 +114,8 @@ cmd_serve(int argc, char **argv)
 		{ "work-dir", required_argument, NULL, 'W' },
 		{ "slots", required_argument, NULL, 'S' },
 		{ "parallel", required_argument, NULL, 'p' },
+		{ "cores", required_argument, NULL, 'c' },
+		{ "ram", required_argument, NULL, 'm' },
 		{ "max-body", required_argument, NULL, 'b' },
 		{ "cache-dir", required_argument, NULL, 'C' },
 		{ "airflow-url", required_argument, NULL, 'A' },
@@ -152,6 +165,8 @@ cmd_serve(int argc, char **argv)
 		case 'W': opt_work = optarg; break;
 		case 'S': if ((slots = serve_number("--slots", optarg, 1, 4096)) < 0) goto out; break;
 		case 'p': if ((parallel = serve_number("--parallel", optarg, 1, 4096)) < 0) goto out; break;
+		case 'c': if (cli_parse_cores("serve", optarg, &ro.cores) < 0) goto out; break;
+		case 'm': if (cli_parse_ram("serve", optarg, &ro.ram_mib) < 0) goto out; break;
 		case 'b':
 			if ((max_body = serve_number("--max-body", optarg, 1024, 1L << 30)) < 0)
 				goto out;
@@ -244,7 +259,10 @@ cmd_serve(int argc, char **argv)
 	}
 	printf("listening on http://%s\n", server_address(srv));
 	fflush(stdout);
-	log_info("serving on http://%s (state in %s, %ld slots)", server_address(srv), state_dir, slots);
+	log_info("serving on http://%s (state in %s, %ld slots, %g cores, %lld MiB)",
+	    server_address(srv), state_dir, slots,
+	    (double)sched_pool_millicores(runs_pool(runs)) / 1000,
+	    (long long)sched_pool_ram_mib(runs_pool(runs)));
 	event_base_dispatch(base);
 	/* stopping is not cancelling: the next daemon resumes what runs */
 	runs_detach(runs);

@@ -57,6 +57,10 @@ struct job {
 	char *image;
 	int64_t step_row, attempt_row;
 	int has_slot;
+	struct sched_res want, held; /* asked of the pool, held while it runs */
+	double rt_cores, rt_ram, rt_outsz, rt_tmpsz; /* runtime.* before rounding */
+	int res_failed;  /* ResourceRequirement could not be evaluated: res_err */
+	struct cwld_err res_err;
 	int attempt_done; /* its final state is recorded */
 	json_t *input_files; /* provenance: [{location, checksum}] of the inputs */
 	int image_required; /* the image comes from a requirement, not a hint */
@@ -179,7 +183,7 @@ job_finish(struct job *j, int status, json_t *outputs, const char *msg)
 		log_warnx("run %s: step '%s': %s", sched_opts(j->s)->run_id, job_label(j), err.msg);
 	job_notify(j, SCHED_STEP_FINISHED, state, msg);
 	if (j->has_slot)
-		sched_slot_release(j->s);
+		sched_slot_release(j->s, &j->held);
 	j->has_slot = 0;
 	j->cb(j->arg, status, outputs, msg);
 	job_free(j);
@@ -210,8 +214,8 @@ job_fail(struct job *j, int code, const char *fmt, ...)
 
 /* Number from a ResourceRequirement field (number or expression). */
 static int
-job_resource(struct job *j, const json_t *rr, const char *min, const char *max,
-    double def, double *out, struct cwld_err *err)
+job_resource(struct job *j, struct expr_ctx *ex, const json_t *rr, const char *min,
+    const char *max, double def, double *out, struct cwld_err *err)
 {
 	const json_t *v = json_object_get(rr, min);
 	json_t *r;
@@ -221,7 +225,7 @@ job_resource(struct job *j, const json_t *rr, const char *min, const char *max,
 	*out = def;
 	if (v == NULL || json_is_null(v))
 		return 0;
-	r = expr_eval_value(j->ex, v, j->inputs, NULL, NULL, err);
+	r = expr_eval_value(ex, v, j->inputs, NULL, NULL, err);
 	if (r == NULL)
 		return -1;
 	if (!json_is_number(r)) {
@@ -233,34 +237,105 @@ job_resource(struct job *j, const json_t *rr, const char *min, const char *max,
 	return 0;
 }
 
+/* Whether rr gives a value for field a or b. */
 static int
-job_make_runtime(struct job *j, struct cwld_err *err)
+job_rr_has(const json_t *rr, const char *a, const char *b)
 {
-	const json_t *rr = sched_find_req(j->tool, j->reqs, j->hints, "ResourceRequirement", NULL);
-	double cores = 1, ram = 256, outsz = 1024, tmpsz = 1024, lim;
+	const json_t *va = json_object_get(rr, a), *vb = json_object_get(rr, b);
 
-	if (rr && (job_resource(j, rr, "coresMin", "coresMax", 1, &cores, err) < 0 ||
-	    job_resource(j, rr, "ramMin", "ramMax", 256, &ram, err) < 0 ||
-	    job_resource(j, rr, "outdirMin", "outdirMax", 1024, &outsz, err) < 0 ||
-	    job_resource(j, rr, "tmpdirMin", "tmpdirMax", 1024, &tmpsz, err) < 0))
-		return -1;
+	return (va && !json_is_null(va)) || (vb && !json_is_null(vb));
+}
+
+/* What one requested amount reserves: ceil(v * unit), 0 for nothing or
+ * less, capped far above any budget so the arithmetic cannot overflow. */
+static int64_t
+job_reservation(double v, double unit)
+{
+	v *= unit;
+	if (!(v > 0))
+		return 0;
+	return v > 1e15 ? (int64_t)1e15 : (int64_t)ceil(v);
+}
+
+/* The ResourceRequirement's numbers, evaluated once in job_start: the pool
+ * must know what a launch reserves before the launch waits for it. A tool
+ * reserves what it asks explicitly (coresMin, else coresMax; ramMin, else
+ * ramMax), nothing when it asks nothing: CWL's defaults of 1 core and 256
+ * MiB would serialise trivial tools, which --parallel bounds. An
+ * ExpressionTool runs inside cwld and reserves nothing. The same numbers
+ * make runtime.* and the container limits. */
+static int
+job_eval_resources(struct job *j, struct cwld_err *err)
+{
+	static const char *const fields[] = { "coresMin", "coresMax", "ramMin", "ramMax",
+		"outdirMin", "outdirMax", "tmpdirMin", "tmpdirMax" };
+	const json_t *rr = sched_find_req(j->tool, j->reqs, j->hints, "ResourceRequirement", NULL);
+	const char *cls = json_string_value(json_object_get(j->tool, "class"));
+	struct expr_ctx *ex = NULL;
+	const json_t *js;
+	double lim;
+	size_t i;
+	int rc = -1;
+
+	j->rt_cores = 1;
+	j->rt_ram = 256;
+	j->rt_outsz = 1024;
+	j->rt_tmpsz = 1024;
+	if (rr == NULL)
+		return 0;
+	/* an expression context only for expressions: with JavaScript it is
+	 * a heap, and a wide scatter queues many jobs at once */
+	for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (json_is_string(json_object_get(rr, fields[i])))
+			break;
+	if (i < sizeof fields / sizeof fields[0]) {
+		js = sched_find_req(j->tool, j->reqs, j->hints, "InlineJavascriptRequirement", NULL);
+		if ((ex = expr_ctx_new(js != NULL, json_object_get(js, "expressionLib"), err)) == NULL)
+			goto out;
+	}
+	if (job_resource(j, ex, rr, "coresMin", "coresMax", 1, &j->rt_cores, err) < 0 ||
+	    job_resource(j, ex, rr, "ramMin", "ramMax", 256, &j->rt_ram, err) < 0 ||
+	    job_resource(j, ex, rr, "outdirMin", "outdirMax", 1024, &j->rt_outsz, err) < 0 ||
+	    job_resource(j, ex, rr, "tmpdirMin", "tmpdirMax", 1024, &j->rt_tmpsz, err) < 0)
+		goto out;
+	if (cls && strcmp(cls, "CommandLineTool") == 0) {
+		if (job_rr_has(rr, "coresMin", "coresMax"))
+			j->want.millicores = job_reservation(j->rt_cores, 1000);
+		if (job_rr_has(rr, "ramMin", "ramMax"))
+			j->want.ram_mib = job_reservation(j->rt_ram, 1);
+	}
 	/* In a container the reservation is also the limit, and only when
 	 * asked for: coresMax/ramMax when given, else coresMin/ramMin. */
-	if (rr && (json_object_get(rr, "coresMin") || json_object_get(rr, "coresMax"))) {
-		if (job_resource(j, rr, "coresMax", "coresMin", 1, &lim, err) < 0)
-			return -1;
+	if (job_rr_has(rr, "coresMin", "coresMax")) {
+		if (job_resource(j, ex, rr, "coresMax", "coresMin", 1, &lim, err) < 0)
+			goto out;
 		j->limit_cores = lim > 0 ? lim : 0;
 	}
-	if (rr && (json_object_get(rr, "ramMin") || json_object_get(rr, "ramMax"))) {
-		if (job_resource(j, rr, "ramMax", "ramMin", 256, &lim, err) < 0)
-			return -1;
+	if (job_rr_has(rr, "ramMin", "ramMax")) {
+		if (job_resource(j, ex, rr, "ramMax", "ramMin", 256, &lim, err) < 0)
+			goto out;
 		/* the engine refuses less than 6 MiB */
 		j->limit_ram_mb = lim < JOB_MIN_RAM_MB ? JOB_MIN_RAM_MB : (int64_t)ceil(lim);
 	}
+	rc = 0;
+out:
+	expr_ctx_free(ex);
+	if (rc < 0)
+		memset(&j->want, 0, sizeof j->want);
+	return rc;
+}
+
+static int
+job_make_runtime(struct job *j, struct cwld_err *err)
+{
+	if (j->res_failed) {
+		*err = j->res_err;
+		return -1;
+	}
 	j->runtime = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}",
 	    "outdir", j->rt_outdir, "tmpdir", j->tmpdir,
-	    "cores", (json_int_t)ceil(cores), "ram", (json_int_t)ceil(ram),
-	    "outdirSize", (json_int_t)ceil(outsz), "tmpdirSize", (json_int_t)ceil(tmpsz));
+	    "cores", (json_int_t)ceil(j->rt_cores), "ram", (json_int_t)ceil(j->rt_ram),
+	    "outdirSize", (json_int_t)ceil(j->rt_outsz), "tmpdirSize", (json_int_t)ceil(j->rt_tmpsz));
 	return 0;
 }
 
@@ -1874,6 +1949,9 @@ job_start(struct sched *s, const json_t *tool, const json_t *inputs, const char 
 		}
 		return 0;
 	}
-	sched_slot_acquire(s, job_launch, j);
+	/* A failure here fails the launch, where it is recorded as any other. */
+	if (job_eval_resources(j, &j->res_err) < 0)
+		j->res_failed = 1;
+	sched_slot_acquire(s, job_label(j), &j->want, &j->held, job_launch, j);
 	return 0;
 }

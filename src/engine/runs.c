@@ -1,5 +1,5 @@
 /* The daemon's runs: one scheduler per run on the shared loop, tool
- * invocations bounded by one sched_pool for all of them. A run's document
+ * invocations bounded by one sched_pool (slots, cores, memory) for all of them. A run's document
  * and job are kept under STATE/documents/<run> so that the run can be read
  * again later; its outputs end in STATE/outputs/<run>. */
 #include <stdio.h>
@@ -73,7 +73,11 @@ runs_new(struct event_base *base, struct store *st, const struct runs_opts *opts
 	if (r->o.default_parallel < 1)
 		r->o.default_parallel = r->o.slots;
 	TAILQ_INIT(&r->active);
-	r->pool = sched_pool_new(base, r->o.slots);
+	{
+		struct sched_budget b = { r->o.slots, r->o.cores, r->o.ram_mib };
+
+		r->pool = sched_pool_new(base, &b);
+	}
 	r->reap = event_new(base, -1, 0, runs_reap_cb, r);
 	if (r->pool == NULL || r->reap == NULL) {
 		err_set(err, CWLD_EXIT_FAILED, "cannot create the daemon's run events");

@@ -1,13 +1,14 @@
 /* The scheduler of one run: dispatches each process to the job or workflow
- * module, bounds concurrent tool invocations with a FIFO of waiting
- * launches, and owns the executors. Running a tool is left to job.c, graph
- * logic to workflow.c. */
+ * module, queues tool launches (a FIFO per run) for a pool of slots, cores
+ * and memory that one run or a daemon's runs share, and owns the executors.
+ * What a tool asks for is job.c's to work out, graph logic is workflow.c's. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cwld/docker.h"
 #include "cwld/exec_local.h"
@@ -24,6 +25,8 @@
 struct sched_waiter {
 	void (*fn)(void *);
 	void *arg;
+	struct sched_res want;
+	struct sched_res *held;  /* the caller's: what it holds, set at launch */
 	TAILQ_ENTRY(sched_waiter) entry;
 };
 
@@ -34,21 +37,28 @@ struct sched_own {
 	TAILQ_ENTRY(sched_own) entry;
 };
 
-/* Slots shared by the runs of a daemon: a run with launches waiting is in
- * `ready`; each freed slot goes to the next run in turn, so one big run
- * cannot starve the others. */
+/* Slots, cores and memory shared by the runs of a daemon (or one run's
+ * own): a run with launches waiting is in `ready`, in turn; what is freed
+ * goes to the first launch of the first run there that is below its own
+ * `parallel`, and when that launch does not fit, to nobody until it does. */
 struct sched_pool {
 	int slots;
 	int used;
 	int queued;  /* launches waiting, all runs */
+	int64_t millicores, millicores_used;
+	int64_t ram_mib, ram_mib_used;
 	TAILQ_HEAD(, sched) ready;
 	struct event *kick;
+	int dispatching;  /* inside sched_pool_kick_cb */
+	int doomed;       /* freed meanwhile (its run's last launch ended it) */
 };
 
 struct sched {
 	struct event_base *base;
-	struct sched_pool *pool;  /* borrowed, or NULL: only opts.parallel bounds */
-	int in_ready;             /* on pool->ready */
+	struct sched_pool *pool;  /* opts.pool (borrowed) or own_pool */
+	struct sched_pool *own_pool;
+	int in_ready;             /* on pool->ready, iff launches wait */
+	struct sched_res held;    /* what its running launches hold, summed */
 	TAILQ_ENTRY(sched) ready_entry;
 	struct store *store;
 	struct sched_opts opts;
@@ -60,7 +70,7 @@ struct sched {
 	int running;
 	int cancelled;
 	int detached;
-	struct event *kick; /* runs queued launches from the loop, never inline */
+	struct event *kick; /* fails a cancelled run's launches from the loop */
 	struct event *flush; /* commits the store's write batch from the loop */
 	TAILQ_HEAD(, sched_waiter) waiting;
 	TAILQ_HEAD(, sched_own) owned; /* jobs and workflow states in flight */
@@ -93,14 +103,20 @@ sched_new(struct event_base *base, struct store *st, const struct sched_opts *op
 	s->opts.run_id = s->run_id;
 	s->opts.run_dir = s->run_dir;
 	s->opts.default_container = s->default_container;
-	s->pool = opts->pool;
 	if (s->opts.parallel < 1)
 		s->opts.parallel = 1;
+	s->pool = opts->pool;
+	if (s->pool == NULL) {
+		struct sched_budget b = opts->budget;
+
+		b.slots = s->opts.parallel;
+		s->pool = s->own_pool = sched_pool_new(base, &b);
+	}
 	TAILQ_INIT(&s->waiting);
 	TAILQ_INIT(&s->owned);
 	s->kick = event_new(base, -1, 0, sched_kick_cb, s);
 	s->flush = event_new(base, -1, 0, sched_flush_cb, s);
-	if (s->kick == NULL || s->flush == NULL) {
+	if (s->pool == NULL || s->kick == NULL || s->flush == NULL) {
 		err_set(err, CWLD_EXIT_FAILED, "cannot create scheduler event");
 		sched_free(s);
 		return NULL;
@@ -124,6 +140,7 @@ sched_free(struct sched *s)
 	}
 	if (s->pool && s->in_ready)
 		TAILQ_REMOVE(&s->pool->ready, s, ready_entry);
+	s->in_ready = 0;
 	if (s->kick)
 		event_free(s->kick);
 	if (s->flush) {
@@ -142,6 +159,15 @@ sched_free(struct sched *s)
 		o->removed = 1;
 		o->free_fn(o->obj); /* which calls sched_disown(o) */
 	}
+	/* Launches abandoned while running (a daemon detaching) give back what
+	 * they hold, so the other runs of a shared pool can have it. */
+	if (s->pool && s->running > 0) {
+		s->pool->used -= s->running;
+		s->pool->millicores_used -= s->held.millicores;
+		s->pool->ram_mib_used -= s->held.ram_mib;
+		event_active(s->pool->kick, 0, 0);
+	}
+	sched_pool_free(s->own_pool);
 	free(s->run_id);
 	free(s->run_dir);
 	free(s->default_container);
@@ -324,30 +350,67 @@ sched_step_scatter_note(const char *name, char *buf, size_t len)
 	return buf;
 }
 
+/* A cancelled run's launches go at once, holding nothing but a place in
+ * the count: each only records its failure and gives it back. */
 static void
 sched_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sched *s = arg;
 	struct sched_waiter *w;
+	void (*fn)(void *);
+	void *fn_arg;
 
 	(void)fd;
 	(void)what;
-	if (s->pool) {
-		/* the pool hands out the slots */
-		if (!s->in_ready && !TAILQ_EMPTY(&s->waiting)) {
-			TAILQ_INSERT_TAIL(&s->pool->ready, s, ready_entry);
-			s->in_ready = 1;
-		}
-		event_active(s->pool->kick, 0, 0);
+	if (!s->cancelled)
 		return;
+	if (s->in_ready) {
+		TAILQ_REMOVE(&s->pool->ready, s, ready_entry);
+		s->in_ready = 0;
 	}
-	while (s->running < s->opts.parallel && (w = TAILQ_FIRST(&s->waiting)) != NULL) {
+	while ((w = TAILQ_FIRST(&s->waiting)) != NULL) {
 		TAILQ_REMOVE(&s->waiting, w, entry);
+		s->pool->queued--;
+		s->pool->used++;
 		s->running++;
-		w->fn(w->arg);
+		memset(w->held, 0, sizeof *w->held);
+		fn = w->fn;
+		fn_arg = w->arg;
 		free(w);
+		fn(fn_arg);
 	}
 }
+
+static int64_t
+sched_min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Whether the launch asking want can go now, and what it then holds. */
+static int
+sched_pool_fits(const struct sched_pool *p, const struct sched_res *want,
+    struct sched_res *grant)
+{
+	if (p->used >= p->slots)
+		return 0;
+	if (want->millicores > p->millicores || want->ram_mib > p->ram_mib) {
+		/* more than there is: waiting for it would be forever, so it runs
+		 * alone, holding all there is of what it overdraws */
+		if (p->used > 0)
+			return 0;
+		grant->millicores = sched_min64(want->millicores, p->millicores);
+		grant->ram_mib = sched_min64(want->ram_mib, p->ram_mib);
+		return 1;
+	}
+	if (want->millicores > p->millicores - p->millicores_used ||
+	    want->ram_mib > p->ram_mib - p->ram_mib_used)
+		return 0;
+	*grant = *want;
+	return 1;
+}
+
+static void sched_pool_destroy(struct sched_pool *p);
 
 static void
 sched_pool_kick_cb(evutil_socket_t fd, short what, void *arg)
@@ -355,45 +418,99 @@ sched_pool_kick_cb(evutil_socket_t fd, short what, void *arg)
 	struct sched_pool *p = arg;
 	struct sched *s, *first_full = NULL;
 	struct sched_waiter *w;
+	struct sched_res grant = { 0, 0 };
+	void (*fn)(void *);
+	void *fn_arg;
 
 	(void)fd;
 	(void)what;
-	while (p->used < p->slots && (s = TAILQ_FIRST(&p->ready)) != NULL) {
-		TAILQ_REMOVE(&p->ready, s, ready_entry);
-		s->in_ready = 0;
-		if (TAILQ_EMPTY(&s->waiting))
+	p->dispatching = 1;
+	while ((s = TAILQ_FIRST(&p->ready)) != NULL) {
+		if (TAILQ_EMPTY(&s->waiting)) {
+			TAILQ_REMOVE(&p->ready, s, ready_entry);
+			s->in_ready = 0;
 			continue;
-		if (s->running >= s->opts.parallel) {
+		}
+		if (s->running >= s->opts.parallel && !s->cancelled) {
 			/* at its own cap: back in line; stop after a full round */
+			TAILQ_REMOVE(&p->ready, s, ready_entry);
 			TAILQ_INSERT_TAIL(&p->ready, s, ready_entry);
-			s->in_ready = 1;
 			if (first_full == s)
 				break;
 			if (first_full == NULL)
 				first_full = s;
 			continue;
 		}
-		first_full = NULL;
 		w = TAILQ_FIRST(&s->waiting);
+		if (s->cancelled)
+			memset(&grant, 0, sizeof grant); /* it only fails */
+		else if (!sched_pool_fits(p, &w->want, &grant))
+			break; /* the launch in turn waits, and nobody passes it */
+		first_full = NULL;
+		TAILQ_REMOVE(&p->ready, s, ready_entry);
+		s->in_ready = 0;
 		TAILQ_REMOVE(&s->waiting, w, entry);
 		p->queued--;
 		p->used++;
+		p->millicores_used += grant.millicores;
+		p->ram_mib_used += grant.ram_mib;
 		s->running++;
+		s->held.millicores += grant.millicores;
+		s->held.ram_mib += grant.ram_mib;
 		if (!TAILQ_EMPTY(&s->waiting)) {
 			TAILQ_INSERT_TAIL(&p->ready, s, ready_entry);
 			s->in_ready = 1;
 		}
-		w->fn(w->arg); /* may free s (a run that fails at once) */
+		*w->held = grant;
+		fn = w->fn;
+		fn_arg = w->arg;
 		free(w);
+		fn(fn_arg); /* may free s (a run that fails at once), and its pool */
+		if (p->doomed) {
+			sched_pool_destroy(p);
+			return;
+		}
 	}
+	p->dispatching = 0;
+}
+
+void
+sched_budget_machine(double *cores, int64_t *ram_mib)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+
+	*cores = n > 0 ? (double)n : 1;
+	*ram_mib = 1;
+	if (pages > 0 && psize > 0)
+		*ram_mib = pages > INT64_MAX / psize ? INT64_MAX / (1024 * 1024) :
+		    (int64_t)pages * psize / (1024 * 1024);
+	if (*ram_mib < 1)
+		*ram_mib = 1;
+}
+
+/* Positive cores in millicores: at least one, at most a million cores. */
+static int64_t
+sched_millicores(double cores)
+{
+	if (!(cores > 0))
+		return 0;
+	if (cores > 1e6)
+		cores = 1e6;
+	return cores * 1000 < 1 ? 1 : (int64_t)(cores * 1000 + 0.5);
 }
 
 struct sched_pool *
-sched_pool_new(struct event_base *base, int slots)
+sched_pool_new(struct event_base *base, const struct sched_budget *b)
 {
 	struct sched_pool *p = xcalloc(1, sizeof *p);
+	double mcores;
+	int64_t mram;
 
-	p->slots = slots < 1 ? 1 : slots;
+	sched_budget_machine(&mcores, &mram);
+	p->slots = b->slots < 1 ? 1 : b->slots;
+	p->millicores = sched_millicores(b->cores > 0 ? b->cores : mcores);
+	p->ram_mib = b->ram_mib > 0 ? b->ram_mib : mram;
 	TAILQ_INIT(&p->ready);
 	p->kick = event_new(base, -1, 0, sched_pool_kick_cb, p);
 	if (p->kick == NULL) {
@@ -403,44 +520,92 @@ sched_pool_new(struct event_base *base, int slots)
 	return p;
 }
 
+static void
+sched_pool_destroy(struct sched_pool *p)
+{
+	event_free(p->kick);
+	free(p);
+}
+
 void
 sched_pool_free(struct sched_pool *p)
 {
 	if (p == NULL)
 		return;
-	event_free(p->kick);
-	free(p);
+	if (p->dispatching) {
+		/* freed from a launch's callback: the dispatch loop ends it */
+		p->doomed = 1;
+		return;
+	}
+	sched_pool_destroy(p);
 }
 
 int sched_pool_slots(const struct sched_pool *p) { return p->slots; }
 int sched_pool_used(const struct sched_pool *p) { return p->used; }
 int sched_pool_queued(const struct sched_pool *p) { return p->queued; }
+int64_t sched_pool_millicores(const struct sched_pool *p) { return p->millicores; }
+int64_t sched_pool_millicores_used(const struct sched_pool *p) { return p->millicores_used; }
+int64_t sched_pool_ram_mib(const struct sched_pool *p) { return p->ram_mib; }
+int64_t sched_pool_ram_mib_used(const struct sched_pool *p) { return p->ram_mib_used; }
+struct sched_pool *sched_pool(struct sched *s) { return s->pool; }
 
 void
-sched_slot_acquire(struct sched *s, void (*fn)(void *), void *arg)
+sched_slot_acquire(struct sched *s, const char *step, const struct sched_res *want,
+    struct sched_res *held, void (*fn)(void *), void *arg)
 {
 	struct sched_waiter *w = xcalloc(1, sizeof *w);
+	struct sched_pool *p = s->pool;
 
 	w->fn = fn;
 	w->arg = arg;
+	w->held = held;
+	if (want) {
+		w->want.millicores = want->millicores > 0 ? want->millicores : 0;
+		w->want.ram_mib = want->ram_mib > 0 ? want->ram_mib : 0;
+	}
+	memset(held, 0, sizeof *held);
+	if (w->want.millicores > p->millicores || w->want.ram_mib > p->ram_mib) {
+		char asked[96];
+		size_t off = 0;
+
+		if (w->want.millicores > 0)
+			text_appendf(asked, sizeof asked, &off, "%g cores",
+			    (double)w->want.millicores / 1000);
+		if (w->want.ram_mib > 0)
+			text_appendf(asked, sizeof asked, &off, "%s%lld MiB", off ? " and " : "",
+			    (long long)w->want.ram_mib);
+		log_warnx("run %s: step '%s' asks for %s, more than the budget of %g cores and "
+		    "%lld MiB: it waits until nothing else runs", s->run_id, step ? step : "?", asked,
+		    (double)p->millicores / 1000, (long long)p->ram_mib);
+	}
 	TAILQ_INSERT_TAIL(&s->waiting, w, entry);
-	if (s->pool)
-		s->pool->queued++;
-	event_active(s->kick, 0, 0);
+	p->queued++;
+	if (s->cancelled) {
+		event_active(s->kick, 0, 0);
+		return;
+	}
+	if (!s->in_ready) {
+		TAILQ_INSERT_TAIL(&p->ready, s, ready_entry);
+		s->in_ready = 1;
+	}
+	event_active(p->kick, 0, 0);
 }
 
 void
-sched_slot_release(struct sched *s)
+sched_slot_release(struct sched *s, struct sched_res *held)
 {
-	if (s->running > 0) {
-		s->running--;
-		if (s->pool && s->pool->used > 0) {
-			s->pool->used--;
-			event_active(s->pool->kick, 0, 0);
-		}
-	}
-	if (!TAILQ_EMPTY(&s->waiting))
-		event_active(s->kick, 0, 0);
+	struct sched_pool *p = s->pool;
+
+	if (s->running <= 0)
+		return;
+	s->running--;
+	s->held.millicores -= held->millicores;
+	s->held.ram_mib -= held->ram_mib;
+	p->used--;
+	p->millicores_used -= held->millicores;
+	p->ram_mib_used -= held->ram_mib;
+	memset(held, 0, sizeof *held);
+	event_active(p->kick, 0, 0);
 }
 
 void
@@ -462,7 +627,7 @@ sched_cancel(struct sched *s)
 	}
 	if (s->local)
 		exec_local_cancel_all(s->local);
-	/* Queued launches see the flag when they get their slot and fail. */
+	/* Queued launches go at once and fail on seeing the flag. */
 	event_active(s->kick, 0, 0);
 }
 

@@ -773,10 +773,20 @@ server_metrics(struct server *srv, struct server_ctx *c)
 	    "cwld_runs_active %d\n", runs_active(srv->runs));
 	fprintf(f, "# HELP cwld_steps_running Tool invocations running.\n# TYPE cwld_steps_running gauge\n"
 	    "cwld_steps_running %d\n", sched_pool_used(p));
-	fprintf(f, "# HELP cwld_queue_depth Tool invocations waiting for a slot.\n"
+	fprintf(f, "# HELP cwld_queue_depth Tool invocations waiting for a slot, cores or memory.\n"
 	    "# TYPE cwld_queue_depth gauge\ncwld_queue_depth %d\n", sched_pool_queued(p));
 	fprintf(f, "# HELP cwld_slots Tool invocations the daemon runs at once.\n"
 	    "# TYPE cwld_slots gauge\ncwld_slots %d\n", sched_pool_slots(p));
+	fprintf(f, "# HELP cwld_pool_cores_total Cores the running tools may reserve together.\n"
+	    "# TYPE cwld_pool_cores_total gauge\ncwld_pool_cores_total %.3f\n"
+	    "# HELP cwld_pool_cores_used Cores the running tools reserve.\n"
+	    "# TYPE cwld_pool_cores_used gauge\ncwld_pool_cores_used %.3f\n",
+	    (double)sched_pool_millicores(p) / 1000, (double)sched_pool_millicores_used(p) / 1000);
+	fprintf(f, "# HELP cwld_pool_ram_bytes_total Memory the running tools may reserve together.\n"
+	    "# TYPE cwld_pool_ram_bytes_total gauge\ncwld_pool_ram_bytes_total %lld\n"
+	    "# HELP cwld_pool_ram_bytes_used Memory the running tools reserve.\n"
+	    "# TYPE cwld_pool_ram_bytes_used gauge\ncwld_pool_ram_bytes_used %lld\n",
+	    (long long)sched_pool_ram_mib(p) * 1048576, (long long)sched_pool_ram_mib_used(p) * 1048576);
 	fprintf(f, "# HELP cwld_step_duration_seconds Duration of finished tool invocations.\n"
 	    "# TYPE cwld_step_duration_seconds histogram\n");
 	for (i = 0; i < SERVER_NBUCKETS; i++) {
