@@ -72,6 +72,7 @@ struct sched {
 	int detached;
 	struct event *kick; /* fails a cancelled run's launches from the loop */
 	struct event *flush; /* commits the store's write batch from the loop */
+	int flush_waited;    /* the flush let the pool's launches go first */
 	TAILQ_HEAD(, sched_waiter) waiting;
 	TAILQ_HEAD(, sched_own) owned; /* jobs and workflow states in flight */
 	const struct sched_observer *observer;
@@ -80,12 +81,26 @@ struct sched {
 
 static void sched_kick_cb(evutil_socket_t, short, void *);
 
+/* Commits the turn's writes. When the pool has launches to hand out in
+ * this same turn, the commit waits behind them once: a launch commits
+ * before its process starts anyway (sched_store_flush), so a step's end
+ * and the next step's start go in one commit, not two. (The pool's kick is
+ * activated with EV_TIMEOUT so that event_pending tells it is queued.) */
 static void
 sched_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct sched *s = arg;
+
 	(void)fd;
 	(void)what;
-	sched_store_flush(arg);
+	if (!s->flush_waited && s->pool != NULL &&
+	    event_pending(s->pool->kick, EV_TIMEOUT, NULL)) {
+		s->flush_waited = 1;
+		event_active(s->flush, EV_TIMEOUT, 0);
+		return;
+	}
+	s->flush_waited = 0;
+	sched_store_flush(s);
 }
 
 struct sched *
@@ -165,7 +180,7 @@ sched_free(struct sched *s)
 		s->pool->used -= s->running;
 		s->pool->millicores_used -= s->held.millicores;
 		s->pool->ram_mib_used -= s->held.ram_mib;
-		event_active(s->pool->kick, 0, 0);
+		event_active(s->pool->kick, EV_TIMEOUT, 0);
 	}
 	sched_pool_free(s->own_pool);
 	free(s->run_id);
@@ -588,7 +603,7 @@ sched_slot_acquire(struct sched *s, const char *step, const struct sched_res *wa
 		TAILQ_INSERT_TAIL(&p->ready, s, ready_entry);
 		s->in_ready = 1;
 	}
-	event_active(p->kick, 0, 0);
+	event_active(p->kick, EV_TIMEOUT, 0);
 }
 
 void
@@ -605,7 +620,7 @@ sched_slot_release(struct sched *s, struct sched_res *held)
 	p->millicores_used -= held->millicores;
 	p->ram_mib_used -= held->ram_mib;
 	memset(held, 0, sizeof *held);
-	event_active(p->kick, 0, 0);
+	event_active(p->kick, EV_TIMEOUT, 0);
 }
 
 void
