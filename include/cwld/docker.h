@@ -60,9 +60,15 @@ void docker_cancel_all(struct docker *d);
 int docker_gc_sync(const char *host, const char *run_id, int all, int *kept,
     struct cwld_err *err);
 
-/* A daemon's containers (label cwld.owner=serve) at its start, blocking:
- * keep(arg, run, step, attempt, id, state) is asked about each; those it
- * does not keep (returns 0) are removed. Returns how many were removed,
+/* The state directory (resolved, absolute) of the daemon this process is:
+ * its containers are labelled cwld.state with it, so that a daemon on
+ * another state directory leaves them alone. Copied; NULL unsets. */
+void docker_owner_set_state(const char *state_dir);
+
+/* A daemon's containers (label cwld.owner=serve, and cwld.state this
+ * daemon's state directory or none, started on this host) at its start,
+ * blocking: keep(arg, run, step, attempt, id, state) is asked about each;
+ * those it does not keep (returns 0) are removed. Returns how many were removed,
  * *kept (may be NULL) how many stay; -1 with err. */
 typedef int (*docker_keep_cb)(void *arg, const char *run, const char *step, int attempt,
     const char *id, const char *state);

@@ -1,6 +1,7 @@
 /* cwld serve: the daemon in the foreground. One event loop carries the HTTP
  * server, the runs' schedulers, containers and outbound HTTP; SIGINT or
  * SIGTERM stops it cleanly. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "cwld/cli.h"
 #include "cwld/confine.h"
+#include "cwld/docker.h"
 #include "cwld/err.h"
 #include "cwld/fs.h"
 #include "cwld/log.h"
@@ -142,6 +144,7 @@ cmd_serve(int argc, char **argv)
 	char *link_url = NULL;
 	const char *opt_state = NULL, *opt_work = NULL, *opt_cache = NULL;
 	char *state_dir = NULL, *db = NULL, *work_dir = NULL, *cache_dir = NULL;
+	char *real_state = NULL;
 	long slots = sysconf(_SC_NPROCESSORS_ONLN), parallel = 0, max_body = 8L << 20;
 	int ch, nroots = 0, verbosity = 1, rc = CWLD_EXIT_USAGE;
 
@@ -206,6 +209,13 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "cwld serve: %s\n", err.msg);
 		goto out;
 	}
+	/* the containers' mark of this daemon: one spelling of the directory
+	 * for every daemon that will run on it */
+	if ((real_state = realpath(state_dir, NULL)) == NULL) {
+		fprintf(stderr, "cwld serve: %s: %s\n", state_dir, strerror(errno));
+		goto out;
+	}
+	docker_owner_set_state(real_state);
 	/* a client that goes away mid-answer must not kill the daemon */
 	signal(SIGPIPE, SIG_IGN);
 	if ((base = event_base_new()) == NULL) {
@@ -285,6 +295,8 @@ out:
 		event_base_free(base);
 	confine_free(roots);
 	free(state_dir);
+	free(real_state);
+	docker_owner_set_state(NULL);
 	free(db);
 	free(work_dir);
 	free(cache_dir);

@@ -248,6 +248,18 @@ bad:
 #define DOCKER_LABEL_PID "cwld.pid"
 #define DOCKER_LABEL_HOST "cwld.host"
 #define DOCKER_LABEL_OWNER "cwld.owner"
+#define DOCKER_LABEL_STATE "cwld.state"
+
+/* The state directory of the daemon this process is (docker_owner_set_state),
+ * or NULL. */
+static char *docker_owner_state;
+
+void
+docker_owner_set_state(const char *state_dir)
+{
+	free(docker_owner_state);
+	docker_owner_state = state_dir != NULL ? xstrdup(state_dir) : NULL;
+}
 
 static const char *
 docker_owner_pid(void)
@@ -400,8 +412,12 @@ docker_create_body(const struct exec_spec *spec, struct cwld_err *err)
 	    "cwld.attempt", attempt,
 	    DOCKER_LABEL_PID, docker_owner_pid(),
 	    DOCKER_LABEL_HOST, docker_owner_host());
-	if (spec->daemon)
+	if (spec->daemon) {
 		json_object_set_new(labels, DOCKER_LABEL_OWNER, json_string("serve"));
+		if (docker_owner_state != NULL)
+			json_object_set_new(labels, DOCKER_LABEL_STATE,
+			    json_string(docker_owner_state));
+	}
 	json_object_set_new(body, "Labels", labels);
 
 	hc = json_object();
@@ -2070,7 +2086,17 @@ docker_daemon_keep(void *arg, const json_t *c)
 	const json_t *labels = json_object_get(c, "Labels");
 	const char *attempt = json_string_value(json_object_get(labels, "cwld.attempt"));
 
+	const char *state = json_string_value(json_object_get(labels, DOCKER_LABEL_STATE));
+	const char *host = json_string_value(json_object_get(labels, DOCKER_LABEL_HOST));
+
 	if (json_object_get(labels, DOCKER_LABEL_OWNER) == NULL)
+		return 1;
+	/* another daemon's, on another state directory or host: it is alive
+	 * or will be back, and resumes its own (a container without the
+	 * state label is from a daemon older than the label: ours to judge) */
+	if ((state != NULL && (docker_owner_state == NULL ||
+	    strcmp(state, docker_owner_state) != 0)) ||
+	    (host != NULL && strcmp(host, docker_owner_host()) != 0))
 		return 1;
 	if (!k->keep(k->arg, json_string_value(json_object_get(labels, "cwld.run")),
 	    json_string_value(json_object_get(labels, "cwld.step")), attempt ? atoi(attempt) : 0,

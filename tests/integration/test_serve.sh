@@ -234,6 +234,26 @@ check "the step ran again: the killed attempt failed, the next succeeded" test "
 check "the killed attempt says so" grep -q "its process $hpid was killed" <(sql "$S/cwld.db" "select message from attempts where pid=$hpid")
 check "the second step ran once" test "$(sql "$S/cwld.db" "select count(*) from attempts a join steps s on s.id=a.step_id where s.run_id='$run6' and s.name='speak'")" = 1
 
+# a second daemon on another state directory leaves the first one's
+# containers alone: its start-up sweep is for its own predecessor's
+run7=$(req POST /api/v1/runs -d '{"workflow": "sleepers.cwl"}' | jget id)
+for _ in $(seq 1 600); do
+	[ "$(count_containers "$run7" running)" -ge 2 ] && break
+	sleep 0.1
+done
+check "two sleepers run" test "$(count_containers "$run7" running)" = 2
+label=$(curl -s --unix-socket /var/run/docker.sock -G http://d/containers/json \
+	--data-urlencode "filters={\"label\":[\"cwld.run=$run7\"]}" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Labels"].get("cwld.state", ""))')
+check "they carry the daemon's state directory ($label)" test "$label" = "$(realpath "$S")"
+A_DPID=$DPID A_URL=$URL
+serve_start -v --state-dir "$TMP/state-other" --root "$D"
+check "another daemon's start leaves them running" test "$(count_containers "$run7" running)" = 2
+serve_stop
+DPID=$A_DPID URL=$A_URL
+req POST "/api/v1/runs/$run7/cancel" >/dev/null
+check "the first daemon still owns its run (cancelled)" wait_state "$run7" cancelled
+
 # SIGTERM is a pause, not a cancel: the sleepers keep running and the next
 # daemon takes both containers over; cancelling then removes them
 run5=$(req POST /api/v1/runs -d '{"workflow": "sleepers.cwl"}' | jget id)
