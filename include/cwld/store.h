@@ -154,5 +154,10 @@ json_t *store_outbox_of_run(struct store *st, const char *run_id, struct cwld_er
 /* Runs with a 'create_run' row and no 'run' row (their mirror was not
  * finished): new array of id strings, NULL with err. */
 json_t *store_outbox_open_runs(struct store *st, struct cwld_err *err);
+/* Deletes the rows of runs whose mirroring ended (the run's final 'run'
+ * call is there and nothing waits) more than older_than_s seconds ago, so
+ * the outbox of a long-lived daemon does not grow without end. The number
+ * of rows deleted, or -1 with err. */
+int64_t store_outbox_prune(struct store *st, int64_t older_than_s, struct cwld_err *err);
 
 #endif

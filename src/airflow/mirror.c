@@ -689,6 +689,7 @@ struct mirror {
 	char *daemon_url;
 	struct event *start;
 	struct event *kick;
+	struct event *prune;     /* drops the rows of long-mirrored runs */
 	int64_t kick_at;         /* when the kick timer is due (ms), 0: not set */
 	int ninflight;
 	TAILQ_HEAD(, mirror_run) runs;
@@ -1377,6 +1378,30 @@ mirror_hello_cb(void *arg, const struct airflow_result *res)
 		log_warnx("airflow: %s; runs are mirrored once it answers", res->msg);
 }
 
+/* A mirrored run's rows are kept a week (to read back through the API,
+ * to see what went to Airflow), then deleted; looked at every six hours. */
+#define MIRROR_KEEP_S (7 * 24 * 3600)
+#define MIRROR_PRUNE_EVERY_S (6 * 3600)
+
+static void
+mirror_prune_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct mirror *m = arg;
+	struct cwld_err err = { 0 };
+	struct timeval tv = { MIRROR_PRUNE_EVERY_S, 0 };
+	int64_t n;
+
+	(void)fd;
+	(void)what;
+	n = store_outbox_prune(m->st, MIRROR_KEEP_S, &err);
+	if (n < 0)
+		log_warnx("airflow: %s", err.msg);
+	else if (n > 0)
+		log_info("airflow: dropped %lld outbox rows of runs mirrored over a week ago",
+		    (long long)n);
+	evtimer_add(m->prune, &tv);
+}
+
 static void
 mirror_start_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1428,11 +1453,13 @@ mirror_new(struct event_base *base, struct store *st, const struct mirror_opts *
 		goto fail;
 	m->start = event_new(base, -1, 0, mirror_start_cb, m);
 	m->kick = evtimer_new(base, mirror_kick_cb, m);
-	if (m->start == NULL || m->kick == NULL) {
+	m->prune = evtimer_new(base, mirror_prune_cb, m);
+	if (m->start == NULL || m->kick == NULL || m->prune == NULL) {
 		err_set(err, CWLD_EXIT_FAILED, "airflow: cannot create the mirror's events");
 		goto fail;
 	}
 	event_active(m->start, EV_TIMEOUT, 0);
+	event_active(m->prune, EV_TIMEOUT, 0);
 	return m;
 fail:
 	mirror_free(m);
@@ -1460,6 +1487,8 @@ mirror_free(struct mirror *m)
 		event_free(m->start);
 	if (m->kick)
 		event_free(m->kick);
+	if (m->prune)
+		event_free(m->prune);
 	json_decref(m->warned);
 	free(m->url);
 	free(m->dags);

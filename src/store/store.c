@@ -52,6 +52,7 @@ enum {
 	STORE_OUTBOX_RETRY,
 	STORE_OUTBOX_OF_RUN,
 	STORE_OUTBOX_OPEN_RUNS,
+	STORE_OUTBOX_PRUNE,
 	STORE_NSTMT
 };
 
@@ -140,6 +141,12 @@ static const char *const store_sql[STORE_NSTMT] = {
 	    "SELECT o.run_id FROM airflow_outbox o WHERE o.op = 'create_run'"
 	    " AND NOT EXISTS (SELECT 1 FROM airflow_outbox r WHERE r.run_id = o.run_id"
 	    "  AND r.op = 'run') ORDER BY o.id",
+	/* runs whose mirroring ended (their 'run' call is there and no call
+	 * waits) more than ?1 seconds ago */
+	[STORE_OUTBOX_PRUNE] =
+	    "DELETE FROM airflow_outbox WHERE run_id IN (SELECT run_id FROM airflow_outbox"
+	    " GROUP BY run_id HAVING sum(op = 'run') > 0 AND sum(outcome IS NULL) = 0"
+	    " AND max(done_at) < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?1))",
 };
 
 struct store {
@@ -1013,6 +1020,19 @@ store_outbox_open_runs(struct store *st, struct cwld_err *err)
 out:
 	json_decref(rows);
 	return ids;
+}
+
+int64_t
+store_outbox_prune(struct store *st, int64_t older_than_s, struct cwld_err *err)
+{
+	char mod[48];
+
+	snprintf(mod, sizeof mod, "-%lld seconds", (long long)(older_than_s > 0 ? older_than_s : 0));
+	if (store_write(st, STORE_OUTBOX_PRUNE,
+	    sqlite3_bind_text(st->stmt[STORE_OUTBOX_PRUNE], 1, mod, -1, SQLITE_TRANSIENT), 0,
+	    err, "pruning the Airflow outbox") == -1)
+		return -1;
+	return (int64_t)sqlite3_changes(st->db);
 }
 
 char *

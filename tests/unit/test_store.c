@@ -454,6 +454,48 @@ test_store_batch(void **state)
 	sqlite3_close(peek);
 }
 
+/* Outbox rows of runs mirrored long ago go; those of a run still being
+ * mirrored, or mirrored recently, stay. */
+static void
+test_store_outbox_prune(void **state)
+{
+	struct test_store *t = *state;
+	struct cwld_err err = { 0 };
+	json_t *body = json_pack("{s:s}", "dag_id", "d");
+	const char *ids[] = { "old", "recent", "open" };
+	int64_t row;
+	size_t i;
+	sqlite3 *db;
+
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(store_run_create(t->st, ids[i], "file:///t.cwl", NULL, &err), 0);
+		row = store_outbox_add(t->st, ids[i], "create_run", body, &err);
+		assert_true(row > 0);
+		assert_int_equal(store_outbox_done(t->st, row, "sent", NULL, &err), 0);
+		row = store_outbox_add(t->st, ids[i], "run", body, &err);
+		assert_true(row > 0);
+		/* "open": its last call waits */
+		if (strcmp(ids[i], "open") != 0)
+			assert_int_equal(store_outbox_done(t->st, row, "sent", NULL, &err), 0);
+	}
+	db = test_store_peek(t);
+	assert_int_equal(sqlite3_exec(db, "UPDATE airflow_outbox SET done_at ="
+	    " strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-8 days') WHERE run_id IN ('old', 'open')"
+	    " AND done_at IS NOT NULL", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_outbox_prune(t->st, 7 * 24 * 3600, &err), 2);
+	test_store_text_eq(db, "SELECT group_concat(run_id || ':' || op, ' ') FROM"
+	    " (SELECT run_id, op FROM airflow_outbox ORDER BY id)",
+	    "recent:create_run recent:run open:create_run open:run");
+	/* nothing more to drop; the runs themselves stay */
+	assert_int_equal(store_outbox_prune(t->st, 7 * 24 * 3600, &err), 0);
+	test_store_text_eq(db, "SELECT count(*) FROM runs", "3");
+	/* with no grace at all the recent one goes too, never the open one */
+	assert_int_equal(store_outbox_prune(t->st, 0, &err), 2);
+	test_store_text_eq(db, "SELECT group_concat(DISTINCT run_id) FROM airflow_outbox", "open");
+	sqlite3_close(db);
+	json_decref(body);
+}
+
 int
 main(void)
 {
@@ -475,6 +517,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_cascade, test_store_setup,
 		    test_store_teardown),
 		cmocka_unit_test_setup_teardown(test_store_batch, test_store_setup,
+		    test_store_teardown),
+		cmocka_unit_test_setup_teardown(test_store_outbox_prune, test_store_setup,
 		    test_store_teardown),
 		cmocka_unit_test(test_store_concurrent_open),
 		cmocka_unit_test(test_store_open_fails),
