@@ -20,6 +20,8 @@ int fs_write_file_atomic(const char *path, const char *data, size_t len, struct 
 int fs_sha1_file(const char *path, char *out, size_t outlen, struct cwld_err *err);
 int fs_is_dir(const char *path);
 int fs_exists(const char *path);
+/* 1 when path is a directory with nothing in it, else 0. */
+int fs_dir_is_empty(const char *path);
 int64_t fs_file_size(const char *path); /* -1 when missing */
 /* New string: dirname / basename without touching the argument. */
 char *fs_dirname(const char *path);

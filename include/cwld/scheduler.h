@@ -218,6 +218,13 @@ void sched_slot_acquire(struct sched *s, const char *step, const struct sched_re
 void sched_slot_release(struct sched *s, struct sched_res *held);
 /* The pool the run's launches go through: opts.pool, or its own. */
 struct sched_pool *sched_pool(struct sched *s);
+/* A temporary directory for a job (runtime.tmpdir), empty: a new one under
+ * run_dir/.tmp, or one an earlier job of the run gave back empty. New
+ * string, or NULL with err. */
+char *sched_tmp_take(struct sched *s, struct cwld_err *err);
+/* Takes dir back (owned) once its job has ended: kept for another job if
+ * empty, else left for the run's clean-up. */
+void sched_tmp_give(struct sched *s, char *dir);
 /* Executors, created on first use. NULL with err when unavailable. */
 struct docker *sched_docker(struct sched *s, struct cwld_err *err);
 struct exec_local *sched_local(struct sched *s, struct cwld_err *err);

@@ -57,6 +57,7 @@ struct job {
 	char *image;
 	int64_t step_row, attempt_row;
 	int has_slot;
+	int tmp_pooled; /* tmpdir came from sched_tmp_take: given back at the end */
 	struct sched_res want, held; /* asked of the pool, held while it runs */
 	double rt_cores, rt_ram, rt_outsz, rt_tmpsz; /* runtime.* before rounding */
 	int res_failed;  /* ResourceRequirement could not be evaluated: res_err */
@@ -134,13 +135,14 @@ job_label(const struct job *j)
 }
 
 /* Tells the scheduler's observer that the job entered phase (state). */
-/* A new directory under the attempt's, named in order (lit1, stg2, ...):
- * the same inputs give the same names, so a resumed run finds the files
- * the first daemon staged. New string, or NULL with err. */
+/* A new directory beside the attempt's output directory, named in order
+ * ("<step>.lit1", "<step>.stg2", ...): the same inputs give the same names,
+ * so a resumed run finds the files the first daemon staged. New string, or
+ * NULL with err. */
 static char *
 job_scratch_dir(struct job *j, const char *prefix, struct cwld_err *err)
 {
-	char *dir = xasprintf("%s/%s%d", j->dir, prefix, ++j->nscratch);
+	char *dir = xasprintf("%s.%s%d", j->dir, prefix, ++j->nscratch);
 
 	if (mkdir(dir, 0755) < 0 && !(errno == EEXIST && j->dry)) {
 		err_set(err, CWLD_EXIT_FAILED, "mkdir '%s': %s", dir, strerror(errno));
@@ -182,6 +184,12 @@ job_finish(struct job *j, int status, json_t *outputs, const char *msg)
 	if (st && j->step_row > 0 && store_step_set_state(st, j->step_row, state, outputs, &err) < 0)
 		log_warnx("run %s: step '%s': %s", sched_opts(j->s)->run_id, job_label(j), err.msg);
 	job_notify(j, SCHED_STEP_FINISHED, state, msg);
+	/* its process or container has ended: nothing writes there any more */
+	if (j->tmp_pooled) {
+		sched_tmp_give(j->s, j->tmpdir);
+		j->tmpdir = NULL;
+		j->tmp_pooled = 0;
+	}
 	if (j->has_slot)
 		sched_slot_release(j->s, &j->held);
 	j->has_slot = 0;
@@ -1599,19 +1607,27 @@ job_launch(void *arg)
 		job_fail(j, CWLD_EXIT_FAILED, "cancelled");
 		return;
 	}
-	/* Three directories per job, no deeper: on ext4 each new directory costs
-	 * far more than a file, and a 50-way scatter makes 150 of them. The
-	 * logs sit beside out/ and tmp/; a second attempt would take
-	 * "<step>@2". */
+	/* One new directory per job: the output directory itself, named by the
+	 * step ("<step>@2" for a second attempt). Its logs go beside it
+	 * ("<step>.stderr.txt"), as do staging scratch directories
+	 * ("<step>.stg1"), and the temporary directory is one of the run's
+	 * that a finished job left empty (sched_tmp_take). On ext4 without a
+	 * journal each directory made and removed costs far more than a file:
+	 * a 50-way scatter made 150 of them, now 50 and a few. A resumed job
+	 * taking a container over needs no temporary directory of its own. */
 	sub = j->attempt_no > 1 ? xasprintf("%s/%s@%d", o->run_dir, job_label(j), j->attempt_no) :
 	    xasprintf("%s/%s", o->run_dir, job_label(j));
 	j->dir = sub;
-	j->outdir = fs_join(sub, "out");
-	j->tmpdir = fs_join(sub, "tmp");
-	j->logdir = xstrdup(sub);
-	if (fs_mkdir_p(j->dir, &err) < 0 || fs_mkdir_p(j->outdir, &err) < 0 ||
-	    fs_mkdir_p(j->tmpdir, &err) < 0)
+	j->outdir = xstrdup(sub);
+	j->logdir = fs_dirname(sub);
+	if (fs_mkdir_p(j->outdir, &err) < 0)
 		goto fail;
+	if (j->dry)
+		j->tmpdir = xasprintf("%s.tmp", sub);
+	else if ((j->tmpdir = sched_tmp_take(s, &err)) == NULL)
+		goto fail;
+	else
+		j->tmp_pooled = 1;
 	if (!j->reattach_id)
 		j->attempt_row = store_attempt_create(sched_store(s), j->step_row, j->attempt_no,
 		    sub, &err);
@@ -1674,8 +1690,10 @@ job_launch(void *arg)
 		if (stdin_v)
 			j->stdin_path = stdin_v;
 	}
-	j->stdout_path = j->stdout_name ? fs_join(j->outdir, j->stdout_name) : fs_join(j->logdir, "stdout.txt");
-	j->stderr_path = j->stderr_name ? fs_join(j->outdir, j->stderr_name) : fs_join(j->logdir, "stderr.txt");
+	j->stdout_path = j->stdout_name ? fs_join(j->outdir, j->stdout_name) :
+	    xasprintf("%s.stdout.txt", j->dir);
+	j->stderr_path = j->stderr_name ? fs_join(j->outdir, j->stderr_name) :
+	    xasprintf("%s.stderr.txt", j->dir);
 	/* Image and log paths are known from here: what a live view shows. */
 	j->started_at = sched_time_ms();
 	job_notify(j, SCHED_STEP_STARTED, STORE_RUNNING, NULL);

@@ -2,6 +2,9 @@
  * invocations bounded by one sched_pool (slots, cores, memory) for all of them. A run's document
  * and job are kept under STATE/documents/<run> so that the run can be read
  * again later; its outputs end in STATE/outputs/<run>. */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,31 +216,52 @@ runs_done_cb(void *arg, int status, json_t *outputs, const char *msg)
 	event_active(run->r->reap, 0, 0);
 }
 
-/* Removes the out/ and tmp/ directories of every step directory below dir
- * (step directories nest for subworkflows), keeping the logs beside them. */
+/* Whether name is a step's log ("<step>.stdout.txt", "<step>.stderr.txt",
+ * beside its work directory: src/engine/job.c). */
+static int
+runs_is_log(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n > 11 && strcmp(name + n - 11, ".stdout.txt") == 0) ||
+	    (n > 11 && strcmp(name + n - 11, ".stderr.txt") == 0);
+}
+
+/* Removes everything below dir but the steps' logs: the work directories
+ * with their files, the temporary and scratch directories; a directory
+ * left empty goes too (subworkflows' steps nest). 1 when dir is now empty. */
 static int
 runs_prune(const char *dir, int depth, struct cwld_err *err)
 {
 	DIR *d;
 	struct dirent *e;
-	int rc = 0;
+	struct stat st;
+	int rc = 0, kept = 0, empty;
 
 	if (depth > 64 || (d = opendir(dir)) == NULL)
 		return 0;
 	while (rc == 0 && (e = readdir(d)) != NULL) {
 		char *sub;
 
-		if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		sub = fs_join(dir, e->d_name);
-		if (depth > 0 && (strcmp(e->d_name, "out") == 0 || strcmp(e->d_name, "tmp") == 0))
-			rc = fs_rm_rf(sub, err);
-		else
-			rc = runs_prune(sub, depth + 1, err);
+		if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)) {
+			empty = runs_prune(sub, depth + 1, err);
+			if (empty < 0)
+				rc = -1;
+			else if (empty && rmdir(sub) < 0)
+				rc = err_set(err, CWLD_EXIT_FAILED, "rmdir '%s': %s", sub, strerror(errno));
+			else if (!empty)
+				kept = 1;
+		} else if (runs_is_log(e->d_name))
+			kept = 1;
+		else if (unlink(sub) < 0 && errno != ENOENT)
+			rc = err_set(err, CWLD_EXIT_FAILED, "unlink '%s': %s", sub, strerror(errno));
 		free(sub);
 	}
 	closedir(d);
-	return rc;
+	return rc < 0 ? -1 : !kept;
 }
 
 static void
@@ -263,7 +287,7 @@ runs_finish(struct runs *r, struct runs_run *run)
 	    strcmp(state, STORE_SUCCESS) == 0 ? run->outputs : NULL, &err) < 0 ||
 	    (error && store_run_set_error(r->st, run->id, error, &err) < 0))
 		log_warnx("run %s: %s", run->id, err.msg);
-	/* A daemon keeps its runs' logs: only out/ and tmp/ go (the outputs
+	/* A daemon keeps its runs' logs: the work directories go (the outputs
 	 * have moved to STATE/outputs/<run>). */
 	if (strcmp(state, STORE_SUCCESS) == 0 && runs_prune(run->run_dir, 0, &err) < 0)
 		log_warnx("run %s: cannot clean its work dir: %s", run->id, err.msg);

@@ -2,6 +2,9 @@
  * module, queues tool launches (a FIFO per run) for a pool of slots, cores
  * and memory that one run or a daemon's runs share, and owns the executors.
  * What a tool asks for is job.c's to work out, graph logic is workflow.c's. */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include "cwld/docker.h"
 #include "cwld/exec_local.h"
 #include "cwld/expr.h"
+#include "cwld/fs.h"
 #include "cwld/job.h"
 #include "cwld/log.h"
 #include "cwld/params.h"
@@ -75,6 +79,9 @@ struct sched {
 	int flush_waited;    /* the flush let the pool's launches go first */
 	TAILQ_HEAD(, sched_waiter) waiting;
 	TAILQ_HEAD(, sched_own) owned; /* jobs and workflow states in flight */
+	char **tmp_free;     /* empty temporary directories to hand out again */
+	size_t ntmp_free, captmp_free;
+	unsigned tmp_next;   /* number of the next one to make */
 	const struct sched_observer *observer;
 	void *observer_arg;
 };
@@ -183,10 +190,66 @@ sched_free(struct sched *s)
 		event_active(s->pool->kick, EV_TIMEOUT, 0);
 	}
 	sched_pool_free(s->own_pool);
+	while (s->ntmp_free > 0)
+		free(s->tmp_free[--s->ntmp_free]);
+	free(s->tmp_free);
 	free(s->run_id);
 	free(s->run_dir);
 	free(s->default_container);
 	free(s);
+}
+
+/* Temporary directories are run_dir/.tmp/N, made on demand and handed out
+ * again once a job leaves one empty: on ext4 without a journal (this
+ * project's machines) making and removing a directory costs far more than
+ * looking into one. A number already taken on disk (an earlier daemon's,
+ * maybe still mounted in a container it left) is skipped. */
+char *
+sched_tmp_take(struct sched *s, struct cwld_err *err)
+{
+	char *parent, *dir;
+	int tries;
+
+	if (s->ntmp_free > 0)
+		return s->tmp_free[--s->ntmp_free];
+	parent = fs_join(s->run_dir, ".tmp");
+	if (s->tmp_next == 0 && fs_mkdir_p(parent, err) < 0) {
+		free(parent);
+		return NULL;
+	}
+	for (tries = 0; tries < 100000; tries++) {
+		dir = xasprintf("%s/%u", parent, ++s->tmp_next);
+		if (mkdir(dir, 0755) == 0) {
+			free(parent);
+			return dir;
+		}
+		if (errno != EEXIST) {
+			err_set(err, CWLD_EXIT_FAILED, "mkdir '%s': %s", dir, strerror(errno));
+			free(dir);
+			break;
+		}
+		free(dir);
+	}
+	if (tries == 100000)
+		err_set(err, CWLD_EXIT_FAILED, "no free temporary directory under '%s'", parent);
+	free(parent);
+	return NULL;
+}
+
+void
+sched_tmp_give(struct sched *s, char *dir)
+{
+	if (dir == NULL)
+		return;
+	if (!fs_dir_is_empty(dir)) {
+		free(dir); /* left as it is: removed with the run's directory */
+		return;
+	}
+	if (s->ntmp_free == s->captmp_free) {
+		s->captmp_free = s->captmp_free ? s->captmp_free * 2 : 8;
+		s->tmp_free = xreallocarray(s->tmp_free, s->captmp_free, sizeof *s->tmp_free);
+	}
+	s->tmp_free[s->ntmp_free++] = dir;
 }
 
 struct sched_own *

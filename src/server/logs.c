@@ -170,7 +170,8 @@ server_logs(struct server *srv, struct server_ctx *c, const json_t *run)
 		return;
 	}
 	/* a running step's files as the scheduler named them (stdout may be an
-	 * output file); else the logs kept in its work directory */
+	 * output file); else the logs kept beside its work directory
+	 * ("<workdir>.stderr.txt", src/engine/job.c) */
 	live = json_string_value(json_object_get(json_object_get(json_object_get(srv->logs, run_id),
 	    name), stream));
 	if (live)
@@ -179,7 +180,7 @@ server_logs(struct server *srv, struct server_ctx *c, const json_t *run)
 		attempts = json_object_get(step, "attempts");
 		s = json_array_get(attempts, json_array_size(attempts) - 1);
 		if (json_string_value(json_object_get(s, "workdir")))
-			path = xasprintf("%s/%s.txt", json_string_value(json_object_get(s, "workdir")),
+			path = xasprintf("%s.%s.txt", json_string_value(json_object_get(s, "workdir")),
 			    stream);
 	}
 	if (path == NULL || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {

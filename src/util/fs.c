@@ -440,6 +440,22 @@ fs_is_dir(const char *path)
 }
 
 int
+fs_dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+
+	if (d == NULL)
+		return 0;
+	while (empty && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+int
 fs_exists(const char *path)
 {
 	struct stat st;

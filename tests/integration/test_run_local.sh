@@ -29,12 +29,15 @@ check "diamond run has 4 successful steps" test "$(sql "$S/cwld.db" "select coun
 check "join ran after left and right" test "$(sql "$S/cwld.db" "select count(*) from steps j, steps l where j.run_id='$run' and l.run_id='$run' and j.name='join' and l.name in ('left','right') and j.started_at >= l.finished_at")" = 2
 
 # --work-dir: the step directories go there (the state dir is created for
-# the database alone); with --leave-workdir each step keeps out/, tmp/ and
-# its logs in one directory per step; every row is committed at the end.
+# the database alone); with --leave-workdir each step keeps its output
+# directory with its logs beside it, and the temporary directories the
+# steps shared (.tmp/N, handed from a finished step to the next); every row
+# is committed at the end.
 "$CWLD" run --quiet --parallel 2 --state-dir "$TMP/s-wd/new" --work-dir "$TMP/wd" --leave-workdir \
 	--outdir "$TMP/o4" "$D/diamond-wf.cwl" <(echo 'text: scratch') >/dev/null
 run=$(sql "$TMP/s-wd/new/cwld.db" "select id from runs")
-check "--work-dir holds the run's step directories" test -d "$TMP/wd/$run/join/out" -a -d "$TMP/wd/$run/join/tmp" -a -f "$TMP/wd/$run/join/stderr.txt"
+check "--work-dir holds the run's step directories" test -d "$TMP/wd/$run/join" -a -f "$TMP/wd/$run/join.stderr.txt" -a -d "$TMP/wd/$run/.tmp/1"
+check "steps run one after the other reuse an empty temporary directory" test "$(ls "$TMP/wd/$run/.tmp" | wc -l)" -le 2
 check "--work-dir leaves no work dir in the state dir" test ! -e "$TMP/s-wd/new/runs/$run"
 check "attempts record their --work-dir directory" test "$(sql "$TMP/s-wd/new/cwld.db" "select workdir from attempts a join steps s on s.id=a.step_id where s.name='join'")" = "$TMP/wd/$run/join"
 check "every step and attempt of the run is committed, finished" test "$(sql "$TMP/s-wd/new/cwld.db" "select count(*) from steps s join attempts a on a.step_id=s.id where s.state='success' and a.state='success' and a.finished_at is not null and s.finished_at >= a.finished_at")" = 4

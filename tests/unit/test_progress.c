@@ -386,7 +386,7 @@ test_observer_real_run(void **state)
 	assert_non_null(strstr(w.msg, "\n  last lines of stderr:\n    item 2\n"));
 	p = strstr(w.msg, "full stderr: ");
 	assert_non_null(p);
-	assert_non_null(strstr(p, "/sub/inner.1/stderr.txt\n"));
+	assert_non_null(strstr(p, "/sub/inner.1.stderr.txt\n"));
 
 	/* Three scatter jobs and the skipped step: 4 queued, 4 finished, 3 started. */
 	assert_int_equal(json_array_size(w.events), 11);
