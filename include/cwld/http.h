@@ -60,7 +60,15 @@ struct http_req {
 	const char *content_type;   /* NULL: none */
 	const char *const *headers; /* NULL-terminated "Name: value", or NULL */
 	const char *userpwd;        /* "user:password" for HTTP Basic, or NULL */
-	const char *aws_sigv4;      /* CURLOPT_AWS_SIGV4 provider, or NULL */
+	const char *aws_sigv4;      /* CURLOPT_AWS_SIGV4 provider, or NULL.
+	                             * libcurl 7.88 signs every header given
+	                             * here, also the empty ones that only
+	                             * remove a header of curl's own, which
+	                             * are then not sent and break the
+	                             * signature: with aws_sigv4 none is added
+	                             * (curl may then send Expect:
+	                             * 100-continue), so give content_type
+	                             * for a body */
 	long timeout_ms;            /* 0: none */
 	size_t max_body;            /* 0: 16 MiB */
 	http_data_cb on_data;       /* optional */
@@ -70,6 +78,10 @@ struct http_req {
 	long long body_size;        /* with read_body: the total, -1 unknown
 	                             * (then sent chunked) */
 	int follow_redirects;       /* follow up to 10 Location: redirects */
+	int path_as_is;             /* send the path as written: no "." or
+	                             * ".." segments removed (a signed path) */
+	long low_speed_time_s;      /* >0: fail a transfer that moves less
+	                             * than 1 byte/s for this long */
 };
 
 /* Like http_request() with every option; returns a handle usable with

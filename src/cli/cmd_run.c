@@ -14,6 +14,7 @@
 #include "cwld/cli.h"
 #include "cwld/cli_inputs.h"
 #include "cwld/expr.h"
+#include "cwld/fetch.h"
 #include "cwld/fs.h"
 #include "cwld/load.h"
 #include "cwld/log.h"
@@ -46,6 +47,8 @@ run_usage(FILE *f)
 	    "output object as JSON on stdout. cwld's options go before PROCESS.\n"
 	    "Tools with a DockerRequirement run in containers through the Docker\n"
 	    "Engine API ($DOCKER_HOST or /var/run/docker.sock); others run on the host.\n"
+	    "Inputs at s3://bucket/key (a File) or s3://bucket/prefix/ (a Directory) are\n"
+	    "downloaded once into the run's work directory before the run starts.\n"
 	    "The image is made present first: dockerPull/dockerImageId are pulled when\n"
 	    "missing, dockerLoad (a `docker save` tarball) loaded, dockerImport (a root\n"
 	    "file system tarball) imported, both from a path relative to the document or\n"
@@ -83,6 +86,17 @@ run_usage(FILE *f)
 	    "                          speeds up runs of many short steps\n"
 	    "  --leave-workdir         keep the run's work directories after success\n"
 	    "  --cache-dir DIR         reuse tool results from earlier runs cached in DIR\n"
+	    "  --s3-endpoint URL       S3-compatible server for s3:// inputs (MinIO: its\n"
+	    "                          URL; default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL,\n"
+	    "                          the profile's endpoint_url, else AWS)\n"
+	    "  --s3-region REGION      default: $AWS_REGION, $AWS_DEFAULT_REGION, the\n"
+	    "                          profile's region, else us-east-1\n"
+	    "  --s3-profile NAME       profile of ~/.aws/credentials and ~/.aws/config\n"
+	    "                          (default: $AWS_PROFILE, else default); keys come\n"
+	    "                          from $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY and\n"
+	    "                          $AWS_SESSION_TOKEN, else from the profile\n"
+	    "  --s3-addressing HOW     path (bucket in the path, the default with an\n"
+	    "                          endpoint) or virtual-host (bucket.host, AWS's)\n"
 	    "  --progress WHEN         live step status on stderr: auto (default: when\n"
 	    "                          stderr is a terminal, TERM is not dumb and no -q),\n"
 	    "                          always or never\n"
@@ -104,6 +118,61 @@ run_done(void *arg, int status, json_t *outputs, const char *msg)
 	r->outputs = outputs ? json_incref(outputs) : NULL;
 	r->msg = msg ? xstrdup(msg) : NULL;
 	event_base_loopbreak(r->base);
+}
+
+struct run_fetch {
+	int done;
+	char *error;
+	struct event_base *base;
+};
+
+static void
+run_fetch_done(void *arg, const char *error)
+{
+	struct run_fetch *rf = arg;
+
+	rf->done = 1;
+	rf->error = error != NULL ? xstrdup(error) : NULL;
+	event_base_loopbreak(rf->base);
+}
+
+/* Downloads the job's s3:// inputs into RUN_DIR/inputs and points them
+ * there; 0, or -1 with err. Blocks on the loop: nothing else runs yet. */
+static int
+run_fetch_inputs(struct event_base *base, json_t *process, json_t *job,
+    const char *run_dir, const struct s3_config *cfg, struct cwld_err *err)
+{
+	struct run_fetch rf = { 0, NULL, base };
+	struct fetch *f;
+	struct timespec t0, t1;
+	long objects = 0;
+	long long bytes = 0;
+	char *dir = xasprintf("%s/inputs", run_dir);
+	int rc = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	f = fetch_start(base, process, job, dir, cfg, run_fetch_done, &rf, err);
+	if (f == NULL)
+		goto out;
+	while (!rf.done && event_base_dispatch(base) == 0 && !rf.done)
+		;
+	if (!rf.done)
+		err_set(err, CWLD_EXIT_FAILED, "fetching inputs: the event loop ended first");
+	else if (rf.error != NULL)
+		err_set(err, CWLD_EXIT_FAILED, "%s", rf.error);
+	else {
+		fetch_stats(f, &objects, &bytes);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		log_info("fetched %ld object%s (%lld bytes) from S3 in %.2f s", objects,
+		    objects == 1 ? "" : "s", bytes, (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		rc = 0;
+	}
+out:
+	fetch_free(f);
+	free(rf.error);
+	free(dir);
+	return rc;
 }
 
 static void
@@ -133,6 +202,10 @@ cmd_run(int argc, char **argv)
 		{ "work-dir", required_argument, NULL, 'W' },
 		{ "cache-dir", required_argument, NULL, 'C' },
 		{ "progress", required_argument, NULL, 'P' },
+		{ "s3-endpoint", required_argument, NULL, 'E' },
+		{ "s3-region", required_argument, NULL, 'R' },
+		{ "s3-profile", required_argument, NULL, 'S' },
+		{ "s3-addressing", required_argument, NULL, 'A' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -147,6 +220,7 @@ cmd_run(int argc, char **argv)
 	struct progress_tty *prog = NULL;
 	struct run_result res = { 0 };
 	struct sched_opts so = { 0 };
+	struct s3_config s3cfg = { 0 };
 	json_t *process = NULL, *job = NULL, *inputs = NULL;
 	char *job_path = NULL;
 	char *state_dir = NULL, *run_dir = NULL, *db = NULL, *run_id = NULL, *outdir = NULL;
@@ -154,7 +228,7 @@ cmd_run(int argc, char **argv)
 	const char *opt_state = NULL, *opt_outdir = NULL, *opt_cache = NULL, *opt_work = NULL;
 	int ch, rc = CWLD_EXIT_USAGE, leave = 0, verbosity = 1;
 	int njob, ninput, i, want_inputs_help = 0;
-	int progress = PROGRESS_TTY_AUTO;
+	int progress = PROGRESS_TTY_AUTO, fetched = 0;
 	long parallel = sysconf(_SC_NPROCESSORS_ONLN);
 	char *end;
 
@@ -189,6 +263,19 @@ cmd_run(int argc, char **argv)
 		case 'P':
 			if ((progress = progress_tty_mode_parse(optarg)) < 0) {
 				fprintf(stderr, "cwld run: --progress wants auto, always or never, not '%s'\n", optarg);
+				return CWLD_EXIT_USAGE;
+			}
+			break;
+		case 'E': s3cfg.endpoint = optarg; break;
+		case 'R': s3cfg.region = optarg; break;
+		case 'S': s3cfg.profile = optarg; break;
+		case 'A':
+			if (strcmp(optarg, "path") == 0)
+				s3cfg.addressing = S3_ADDR_PATH;
+			else if (strcmp(optarg, "virtual-host") == 0)
+				s3cfg.addressing = S3_ADDR_VHOST;
+			else {
+				fprintf(stderr, "cwld run: --s3-addressing wants path or virtual-host, not '%s'\n", optarg);
 				return CWLD_EXIT_USAGE;
 			}
 			break;
@@ -268,6 +355,33 @@ cmd_run(int argc, char **argv)
 		}
 		json_array_extend(r, json_object_get(job, "cwl:requirements"));
 	}
+	state_dir = cli_state_dir(opt_state);
+	run_id = store_new_run_id();
+	if (opt_work) {
+		char *w = fs_abspath(opt_work);
+
+		run_dir = xasprintf("%s/%s", w, run_id);
+		free(w);
+	} else {
+		run_dir = xasprintf("%s/runs/%s", state_dir, run_id);
+	}
+	db = xasprintf("%s/cwld.db", state_dir);
+	base = event_base_new();
+	if (base == NULL) {
+		fprintf(stderr, "cwld run: cannot create event loop\n");
+		rc = CWLD_EXIT_FAILED;
+		goto out;
+	}
+	/* s3:// inputs become local files first, so that they are completed,
+	 * listed and checked like any other, and no step downloads */
+	if (fetch_count(process, job) > 0) {
+		fetched = 1;
+		if (run_fetch_inputs(base, process, job, run_dir, &s3cfg, &err) < 0) {
+			fprintf(stderr, "cwld run: %s\n", err.msg);
+			rc = err.code ? err.code : CWLD_EXIT_FAILED;
+			goto out;
+		}
+	}
 	{
 		char *cwd = fs_abspath(".");
 		char *slashed = xasprintf("%s/", cwd);
@@ -282,18 +396,6 @@ cmd_run(int argc, char **argv)
 		rc = err.code ? err.code : CWLD_EXIT_USAGE;
 		goto out;
 	}
-
-	state_dir = cli_state_dir(opt_state);
-	run_id = store_new_run_id();
-	if (opt_work) {
-		char *w = fs_abspath(opt_work);
-
-		run_dir = xasprintf("%s/%s", w, run_id);
-		free(w);
-	} else {
-		run_dir = xasprintf("%s/runs/%s", state_dir, run_id);
-	}
-	db = xasprintf("%s/cwld.db", state_dir);
 	if (fs_mkdir_p(state_dir, &err) < 0 || fs_mkdir_p(run_dir, &err) < 0 ||
 	    (st = store_open(db, &err)) == NULL) {
 		fprintf(stderr, "cwld run: %s\n", err.msg);
@@ -308,15 +410,14 @@ cmd_run(int argc, char **argv)
 	}
 	log_info("run %s started (state in %s)", run_id, db);
 
-	base = event_base_new();
 	res.base = base;
 	so.run_id = run_id;
 	so.run_dir = run_dir;
 	so.parallel = (int)parallel;
 	cache_dir = opt_cache ? fs_abspath(opt_cache) : NULL;
 	so.cache_dir = cache_dir;
-	if (base == NULL || (s = sched_new(base, st, &so, &err)) == NULL) {
-		fprintf(stderr, "cwld run: %s\n", base ? err.msg : "cannot create event loop");
+	if ((s = sched_new(base, st, &so, &err)) == NULL) {
+		fprintf(stderr, "cwld run: %s\n", err.msg);
 		rc = CWLD_EXIT_FAILED;
 		goto out;
 	}
@@ -375,10 +476,14 @@ cmd_run(int argc, char **argv)
 		free(text);
 	}
 	log_info("run %s finished: success", run_id);
+	fetched = 0; /* the work dir below goes, or stays, as for any run */
 	if (!leave && fs_rm_rf(run_dir, &err) < 0)
 		log_warnx("run %s: cannot remove work dir: %s", run_id, err.msg);
 	rc = CWLD_EXIT_OK;
 out:
+	/* downloaded inputs of a run that never started */
+	if (fetched && st == NULL && run_dir != NULL && fs_rm_rf(run_dir, &err) < 0)
+		log_warnx("cannot remove %s: %s", run_dir, err.msg);
 	progress_tty_finish(prog);
 	if (sigint)
 		event_free(sigint);

@@ -446,6 +446,13 @@ http_request_ex(struct http *h, const struct http_req *req, http_cb cb,
 		curl_easy_setopt(x->easy, CURLOPT_USERPWD, req->userpwd);
 	if (req->aws_sigv4 != NULL)
 		curl_easy_setopt(x->easy, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+	if (req->path_as_is)
+		curl_easy_setopt(x->easy, CURLOPT_PATH_AS_IS, 1L);
+	if (req->low_speed_time_s > 0) {
+		curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_TIME,
+		    req->low_speed_time_s);
+	}
 	if (req->follow_redirects) {
 		curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(x->easy, CURLOPT_MAXREDIRS, 10L);
@@ -475,14 +482,16 @@ http_request_ex(struct http *h, const struct http_req *req, http_cb cb,
 		curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, method);
 	}
 
-	/* no "Expect: 100-continue" round trip for larger bodies */
-	x->hdrs = curl_slist_append(x->hdrs, "Expect:");
+	/* no "Expect: 100-continue" round trip for larger bodies; not with
+	 * SigV4, which would sign this header that is not sent (see http.h) */
+	if (req->aws_sigv4 == NULL)
+		x->hdrs = curl_slist_append(x->hdrs, "Expect:");
 	if (req->content_type != NULL) {
 		line = xasprintf("Content-Type: %s", req->content_type);
 		x->hdrs = curl_slist_append(x->hdrs, line);
 		free(line);
-	} else if (req->body != NULL || req->read_body != NULL ||
-	    strcmp(method, "POST") == 0) {
+	} else if (req->aws_sigv4 == NULL && (req->body != NULL ||
+	    req->read_body != NULL || strcmp(method, "POST") == 0)) {
 		/* not curl's application/x-www-form-urlencoded */
 		x->hdrs = curl_slist_append(x->hdrs, "Content-Type:");
 	}

@@ -1,0 +1,514 @@
+/* Remote inputs: finds the File and Directory objects of a job (and the
+ * defaults it relies on) whose location is s3://, downloads each distinct
+ * location once into the run's input area with the s3 module (a Directory
+ * is listed page by page, then each object fetched), and points those
+ * objects at the local copies, so that params completes them like any local
+ * file and no step ever downloads. Transfers run concurrently on the loop.
+ * What s3:// means on the wire is left to the s3 module. */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cwld/fetch.h"
+#include "cwld/fs.h"
+#include "cwld/log.h"
+#include "cwld/params.h"
+#include "cwld/uri.h"
+#include "cwld/xmalloc.h"
+
+#define FETCH_PARALLEL 8
+
+struct fetch_loc {
+	char *uri;
+	char *bucket;
+	char *key;       /* a Directory's ends with '/' (or is "") */
+	int is_dir;
+	char *local;     /* dir/N/BASENAME */
+};
+
+struct fetch_task {
+	TAILQ_ENTRY(fetch_task) entry;
+	struct fetch *f;
+	struct fetch_loc *loc;
+	int list;        /* the listing of a Directory, else a GET */
+	char *key;
+	char *path;
+	struct s3_op *op;
+	char *error;     /* why a listing was stopped */
+};
+
+TAILQ_HEAD(fetch_tasks, fetch_task);
+
+struct fetch {
+	struct event_base *base;
+	struct s3 *s3;
+	json_t *process, *job;
+	char *dir;
+	struct fetch_loc *locs;
+	size_t nlocs;
+	struct fetch_tasks queue, running;
+	int nrunning;
+	char *error;
+	fetch_cb cb;
+	void *arg;
+	struct event *done_ev;
+	long objects;
+	long long bytes;
+};
+
+typedef int (*fetch_fn)(json_t *obj, void *arg);
+
+static int
+fetch_is_s3(const json_t *obj)
+{
+	const char *loc = json_string_value(json_object_get(obj, "location"));
+
+	return loc != NULL && strncmp(loc, "s3://", 5) == 0;
+}
+
+/* Calls fn for every File/Directory in the job's values and in the
+ * defaults of the inputs the job leaves out. */
+static int
+fetch_walk(json_t *process, json_t *job, fetch_fn fn, void *arg)
+{
+	const char *name;
+	json_t *v, *in, *def;
+	size_t i;
+	int rc;
+
+	json_object_foreach(job, name, v) {
+		if ((rc = params_walk_files(v, fn, arg)) != 0)
+			return rc;
+	}
+	json_array_foreach(json_object_get(process, "inputs"), i, in) {
+		name = json_string_value(json_object_get(in, "id"));
+		def = json_object_get(in, "default");
+		if (name == NULL || def == NULL || json_object_get(job, name))
+			continue;
+		if ((rc = params_walk_files(def, fn, arg)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+fetch_count_fn(json_t *obj, void *arg)
+{
+	if (fetch_is_s3(obj))
+		(*(int *)arg)++;
+	return 0;
+}
+
+int
+fetch_count(const json_t *process, const json_t *job)
+{
+	int n = 0;
+
+	/* the walk takes non-const values but changes nothing here */
+	fetch_walk((json_t *)(uintptr_t)process, (json_t *)(uintptr_t)job,
+	    fetch_count_fn, &n);
+	return n;
+}
+
+static struct fetch_loc *
+fetch_find(struct fetch *f, const char *uri)
+{
+	size_t i;
+
+	for (i = 0; i < f->nlocs; i++)
+		if (strcmp(f->locs[i].uri, uri) == 0)
+			return &f->locs[i];
+	return NULL;
+}
+
+/* A relative path made of plain names: no empty, "." or ".." segment. */
+static int
+fetch_safe_rel(const char *rel)
+{
+	const char *p = rel, *e;
+	size_t n;
+
+	if (*rel == '\0' || *rel == '/')
+		return 0;
+	while (*p != '\0') {
+		e = strchr(p, '/');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return 1;
+}
+
+struct fetch_collect {
+	struct fetch *f;
+	struct cwld_err *err;
+};
+
+static int
+fetch_collect_fn(json_t *obj, void *arg)
+{
+	struct fetch_collect *c = arg;
+	struct fetch *f = c->f;
+	struct fetch_loc *l;
+	const char *uri, *cls, *bn;
+	char *bucket = NULL, *key = NULL, *base = NULL, *num;
+	size_t n;
+
+	if (!fetch_is_s3(obj))
+		return 0;
+	uri = json_string_value(json_object_get(obj, "location"));
+	if (fetch_find(f, uri) != NULL)
+		return 0;
+	if (s3_uri_parse(uri, &bucket, &key, c->err) != 0)
+		return -1;
+	cls = json_string_value(json_object_get(obj, "class"));
+	bn = json_string_value(json_object_get(obj, "basename"));
+	if (bn == NULL) {
+		n = strlen(key);
+		while (n > 0 && key[n - 1] == '/')
+			n--;
+		base = xstrndup(key, n);
+		bn = strrchr(base, '/') != NULL ? strrchr(base, '/') + 1 : base;
+		if (*bn == '\0')
+			bn = bucket; /* the whole bucket as a Directory */
+	}
+	if (strcmp(cls, "File") == 0 && (*key == '\0' ||
+	    key[strlen(key) - 1] == '/')) {
+		err_set(c->err, CWLD_EXIT_USAGE, "File '%s': an s3:// File "
+		    "names an object, not a prefix", uri);
+		goto fail;
+	}
+	if (strchr(bn, '/') != NULL || !fetch_safe_rel(bn)) {
+		err_set(c->err, CWLD_EXIT_USAGE, "'%s': basename '%s' cannot "
+		    "name a local file", uri, bn);
+		goto fail;
+	}
+	f->locs = xreallocarray(f->locs, f->nlocs + 1, sizeof *f->locs);
+	l = &f->locs[f->nlocs++];
+	memset(l, 0, sizeof *l);
+	l->uri = xstrdup(uri);
+	l->bucket = bucket;
+	l->is_dir = strcmp(cls, "Directory") == 0;
+	if (l->is_dir && *key != '\0' && key[strlen(key) - 1] != '/') {
+		l->key = xasprintf("%s/", key);
+		free(key);
+	} else {
+		l->key = key;
+	}
+	num = xasprintf("%s/%zu", f->dir, f->nlocs);
+	l->local = fs_join(num, bn);
+	free(num);
+	free(base);
+	return 0;
+fail:
+	free(bucket);
+	free(key);
+	free(base);
+	return -1;
+}
+
+static void fetch_pump(struct fetch *f);
+
+static void
+fetch_task_free(struct fetch_task *t)
+{
+	if (t == NULL)
+		return;
+	free(t->key);
+	free(t->path);
+	free(t->error);
+	free(t);
+}
+
+static void
+fetch_enqueue(struct fetch *f, struct fetch_loc *l, int list, const char *key,
+    const char *path)
+{
+	struct fetch_task *t = xcalloc(1, sizeof *t);
+
+	t->f = f;
+	t->loc = l;
+	t->list = list;
+	t->key = xstrdup(key);
+	t->path = xstrdup(path);
+	TAILQ_INSERT_TAIL(&f->queue, t, entry);
+}
+
+/* Stops the rest and reports the first error from the loop. */
+static void
+fetch_fail(struct fetch *f, const char *msg)
+{
+	struct fetch_task *t;
+
+	if (f->error != NULL)
+		return;
+	f->error = xstrdup(msg);
+	while ((t = TAILQ_FIRST(&f->queue)) != NULL) {
+		TAILQ_REMOVE(&f->queue, t, entry);
+		fetch_task_free(t);
+	}
+	while ((t = TAILQ_FIRST(&f->running)) != NULL) {
+		TAILQ_REMOVE(&f->running, t, entry);
+		s3_cancel(t->op);
+		fetch_task_free(t);
+	}
+	f->nrunning = 0;
+	event_active(f->done_ev, EV_TIMEOUT, 0);
+}
+
+static int
+fetch_rewrite_fn(json_t *obj, void *arg)
+{
+	struct fetch *f = arg;
+	struct fetch_loc *l;
+	char *uri;
+
+	if (!fetch_is_s3(obj))
+		return 0;
+	l = fetch_find(f, json_string_value(json_object_get(obj, "location")));
+	if (l == NULL)
+		return 0;
+	uri = uri_from_path(l->local);
+	json_object_set_new(obj, "location", json_string(uri));
+	free(uri);
+	json_object_del(obj, "path");
+	if (l->is_dir)
+		json_object_del(obj, "listing");
+	return 0;
+}
+
+static void
+fetch_check_done(struct fetch *f)
+{
+	if (f->error != NULL || f->nrunning > 0 || !TAILQ_EMPTY(&f->queue))
+		return;
+	fetch_walk(f->process, f->job, fetch_rewrite_fn, f);
+	event_active(f->done_ev, EV_TIMEOUT, 0);
+}
+
+static void
+fetch_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+
+	(void)fd;
+	(void)what;
+	f->cb(f->arg, f->error);
+}
+
+static void
+fetch_get_done(void *arg, const struct s3_result *r)
+{
+	struct fetch_task *t = arg;
+	struct fetch *f = t->f;
+
+	TAILQ_REMOVE(&f->running, t, entry);
+	f->nrunning--;
+	t->op = NULL;
+	if (r->error != NULL) {
+		fetch_task_free(t);
+		fetch_fail(f, r->error);
+		return;
+	}
+	f->objects++;
+	f->bytes += r->size;
+	log_debug("fetched %s/%s (%" PRId64 " bytes) to %s", t->loc->uri,
+	    t->list ? "" : t->key, r->size, t->path);
+	fetch_task_free(t);
+	fetch_pump(f);
+	fetch_check_done(f);
+}
+
+static int
+fetch_list_each(void *arg, const struct s3_object *o)
+{
+	struct fetch_task *t = arg;
+	struct fetch *f = t->f;
+	struct cwld_err err = { 0, "" };
+	const char *rel = o->key + strlen(t->loc->key);
+	char *path = NULL, *dir = NULL;
+	size_t n;
+
+	if (o->is_prefix || strncmp(o->key, t->loc->key,
+	    strlen(t->loc->key)) != 0 || *rel == '\0')
+		return 0;
+	n = strlen(rel);
+	path = fs_join(t->path, rel);
+	if (rel[n - 1] == '/') {
+		/* an empty "directory" object: the folder alone */
+		char *r = xstrndup(rel, n - 1);
+		int ok = fetch_safe_rel(r);
+
+		free(r);
+		if (!ok)
+			goto unsafe;
+		if (fs_mkdir_p(path, &err) != 0)
+			goto fail;
+		free(path);
+		return 0;
+	}
+	if (!fetch_safe_rel(rel))
+		goto unsafe;
+	dir = fs_dirname(path);
+	if (fs_mkdir_p(dir, &err) != 0)
+		goto fail;
+	/* started once the listing is complete: starting them here, inside
+	 * the listing's callback, could fail and stop the listing itself */
+	fetch_enqueue(f, t->loc, 0, o->key, path);
+	free(dir);
+	free(path);
+	return 0;
+unsafe:
+	err_set(&err, CWLD_EXIT_USAGE, "s3: LIST %s: key '%s' cannot be a "
+	    "local path (empty, '.' or '..' segment)", t->loc->uri, o->key);
+fail:
+	free(dir);
+	free(path);
+	/* the listing then ends with an error of its own: this one is why */
+	free(t->error);
+	t->error = xstrdup(err.msg);
+	return -1;
+}
+
+static void
+fetch_list_done(void *arg, const struct s3_result *r)
+{
+	struct fetch_task *t = arg;
+	struct fetch *f = t->f;
+
+	TAILQ_REMOVE(&f->running, t, entry);
+	f->nrunning--;
+	t->op = NULL;
+	if (r->error != NULL) {
+		fetch_fail(f, t->error != NULL ? t->error : r->error);
+		fetch_task_free(t);
+		return;
+	}
+	fetch_task_free(t);
+	fetch_pump(f);
+	fetch_check_done(f);
+}
+
+static void
+fetch_pump(struct fetch *f)
+{
+	struct cwld_err err = { 0, "" };
+	struct fetch_task *t;
+
+	while (f->error == NULL && f->nrunning < FETCH_PARALLEL &&
+	    (t = TAILQ_FIRST(&f->queue)) != NULL) {
+		TAILQ_REMOVE(&f->queue, t, entry);
+		TAILQ_INSERT_TAIL(&f->running, t, entry);
+		f->nrunning++;
+		if (t->list)
+			t->op = s3_list(f->s3, t->loc->bucket, t->key, NULL, 0,
+			    fetch_list_each, fetch_list_done, t, &err);
+		else
+			t->op = s3_get(f->s3, t->loc->bucket, t->key, t->path,
+			    fetch_get_done, t, &err);
+		if (t->op == NULL) {
+			TAILQ_REMOVE(&f->running, t, entry);
+			f->nrunning--;
+			fetch_task_free(t);
+			fetch_fail(f, err.msg);
+			return;
+		}
+	}
+}
+
+struct fetch *
+fetch_start(struct event_base *base, json_t *process, json_t *job,
+    const char *dir, const struct s3_config *cfg, fetch_cb cb, void *arg,
+    struct cwld_err *err)
+{
+	struct fetch *f = xcalloc(1, sizeof *f);
+	struct fetch_collect c = { f, err };
+	char *parent = NULL;
+	size_t i;
+
+	f->base = base;
+	f->process = process;
+	f->job = job;
+	f->dir = xstrdup(dir);
+	f->cb = cb;
+	f->arg = arg;
+	TAILQ_INIT(&f->queue);
+	TAILQ_INIT(&f->running);
+	if (fetch_walk(process, job, fetch_collect_fn, &c) != 0)
+		goto fail;
+	f->done_ev = event_new(base, -1, 0, fetch_done_cb, f);
+	if (f->done_ev == NULL) {
+		err_set(err, CWLD_EXIT_FAILED, "fetch: cannot create an event");
+		goto fail;
+	}
+	if ((f->s3 = s3_new(base, cfg, err)) == NULL)
+		goto fail;
+	for (i = 0; i < f->nlocs; i++) {
+		struct fetch_loc *l = &f->locs[i];
+
+		parent = fs_dirname(l->local);
+		if (fs_mkdir_p(l->is_dir ? l->local : parent, err) != 0)
+			goto fail;
+		free(parent);
+		parent = NULL;
+		fetch_enqueue(f, l, l->is_dir, l->key, l->local);
+	}
+	fetch_pump(f);
+	if (f->error != NULL) {
+		err_set(err, CWLD_EXIT_FAILED, "%s", f->error);
+		goto fail;
+	}
+	/* nothing to fetch: done at the loop's next turn */
+	fetch_check_done(f);
+	return f;
+fail:
+	free(parent);
+	fetch_free(f);
+	return NULL;
+}
+
+void
+fetch_free(struct fetch *f)
+{
+	struct fetch_task *t;
+	size_t i;
+
+	if (f == NULL)
+		return;
+	while ((t = TAILQ_FIRST(&f->queue)) != NULL) {
+		TAILQ_REMOVE(&f->queue, t, entry);
+		fetch_task_free(t);
+	}
+	while ((t = TAILQ_FIRST(&f->running)) != NULL) {
+		TAILQ_REMOVE(&f->running, t, entry);
+		s3_cancel(t->op);
+		fetch_task_free(t);
+	}
+	s3_free(f->s3);
+	if (f->done_ev != NULL)
+		event_free(f->done_ev);
+	for (i = 0; i < f->nlocs; i++) {
+		free(f->locs[i].uri);
+		free(f->locs[i].bucket);
+		free(f->locs[i].key);
+		free(f->locs[i].local);
+	}
+	free(f->locs);
+	free(f->dir);
+	free(f->error);
+	free(f);
+}
+
+void
+fetch_stats(const struct fetch *f, long *objects, long long *bytes)
+{
+	*objects = f->objects;
+	*bytes = f->bytes;
+}

@@ -1,0 +1,366 @@
+#!/bin/bash
+# The s3 module against a real S3-compatible server: moto_server, installed
+# (cached) and started on 127.0.0.1 by s3/moto.sh with signature checks on,
+# driven through the s3_tool program built with the tests. Small files and a
+# 200 MiB one round-trip (multipart above the threshold, memory flat), keys
+# with spaces and non-ASCII characters, listings over several pages,
+# path-style and virtual-host URLs, credentials from flags, AWS_* and
+# ~/.aws; wrong credentials, a missing bucket, a missing key and a server
+# killed in the middle of a transfer each give S3's or curl's message and
+# leave no file behind.
+. "$(dirname "$0")/lib.sh"
+MOTO=$CWLD_SOURCE_DIR/tests/integration/s3/moto.sh
+: "${CWLD_BUILD_DIR:=$(dirname "$CWLD")}"
+TOOL=$CWLD_BUILD_DIR/s3_tool
+M1=$TMP/moto1
+M2=$TMP/moto2
+cleanup() {
+	bash "$MOTO" stop "$M1" >/dev/null 2>&1 || true
+	bash "$MOTO" stop "$M2" >/dev/null 2>&1 || true
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+[ -x "$TOOL" ] || { echo "not ok - $TOOL missing (build with CWLD_TESTS=ON)"; exit 1; }
+bash "$MOTO" install || { echo "not ok - moto could not be installed"; exit 1; }
+URL=$(bash "$MOTO" start "$M1")
+bash "$MOTO" auth "$M1" cwld-in cwld-out >"$TMP/keys"
+read -r AK SK <"$TMP/keys"
+read -r TAK TSK TOKEN < <(sed -n 2p "$TMP/keys")
+[ -n "$SK" ] || { echo "not ok - no IAM key from moto"; exit 1; }
+echo "# moto on $URL with signature checks"
+
+# Peak RSS allowed for a 200 MiB transfer; sanitizer builds carry their own
+# shadow memory and quarantine.
+RSS_LIMIT=40960
+if grep -q '^CWLD_SANITIZE:BOOL=ON' "$CWLD_BUILD_DIR/CMakeCache.txt" 2>/dev/null; then
+	RSS_LIMIT=204800
+fi
+
+s3t() { "$TOOL" --endpoint "$URL" --access-key "$AK" --secret-key "$SK" --retry-ms 50 "$@"; }
+# run NAME CMD...: stdout to $TMP/NAME.out, stderr to $TMP/NAME.err, status in RC
+run() {
+	local n=$1; shift
+	RC=0
+	"$@" >"$TMP/$n.out" 2>"$TMP/$n.err" || RC=$?
+}
+has() { grep -qF -- "$2" "$TMP/$1"; }
+no_tmp_files() { ! find "$1" -name '.*s3tmp*' | grep -q .; }
+
+# --- small files, several at once ---------------------------------------------
+mkdir -p "$TMP/up" "$TMP/down"
+printf 'hello\n' >"$TMP/up/a.txt"
+: >"$TMP/up/empty"
+head -c 300000 /dev/urandom >"$TMP/up/mid.bin"
+printf 'spaces & more\n' >"$TMP/up/odd name.txt"
+run put s3t put "$TMP/up/a.txt" s3://cwld-in/small/a.txt "$TMP/up/empty" s3://cwld-in/small/empty \
+	"$TMP/up/mid.bin" s3://cwld-in/small/mid.bin \
+	"$TMP/up/odd name.txt" "s3://cwld-in/small/dir x/odd name+&=é.txt"
+check "four small files go up at once" [ "$RC" = 0 ]
+check "each as one PUT" [ "$(grep -c 'ok size=.* parts=0 ' "$TMP/put.out")" = 4 ]
+run get s3t get s3://cwld-in/small/a.txt "$TMP/down/a.txt" s3://cwld-in/small/empty "$TMP/down/empty" \
+	s3://cwld-in/small/mid.bin "$TMP/down/mid.bin" \
+	"s3://cwld-in/small/dir x/odd name+&=é.txt" "$TMP/down/odd name.txt"
+check "and come back" [ "$RC" = 0 ]
+for f in a.txt empty mid.bin "odd name.txt"; do
+	check "'$f' round-trips byte for byte" cmp -s "$TMP/up/$f" "$TMP/down/$f"
+done
+check "no temporary file is left" no_tmp_files "$TMP/down"
+run head s3t head s3://cwld-in/small/mid.bin
+check "HEAD gives the size and the ETag" has head.out 'ok size=300000 parts=0 etag="'
+
+# an object stored with a SHA-256 checksum (by boto3) is checked as it comes
+"${CWLD_CACHE_DIR:-$HOME/.cache/cwld}/moto-venv/bin/python" - "$URL" "$AK" "$SK" <<-'EOF'
+	import sys, boto3
+	s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+	                  aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3])
+	s3.put_object(Bucket="cwld-in", Key="small/summed.txt", Body=b"checked content\n",
+	              ChecksumAlgorithm="SHA256")
+EOF
+run sum s3t get s3://cwld-in/small/summed.txt "$TMP/down/summed.txt"
+check "a GET verifies the object's x-amz-checksum-sha256" \
+	has sum.out "sha256=$(python3 -c 'import base64, hashlib; print(base64.b64encode(hashlib.sha256(b"checked content\n").digest()).decode())') "
+
+# --- addressing and where credentials come from -------------------------------
+PORT=${URL##*:}
+run vh "$TOOL" --endpoint "http://localhost:$PORT" --vhost --access-key "$AK" --secret-key "$SK" \
+	get s3://cwld-in/small/a.txt "$TMP/down/vh.txt"
+check "virtual-host addressing (cwld-in.localhost) signs and reads" cmp -s "$TMP/up/a.txt" "$TMP/down/vh.txt"
+run env env -u AWS_PROFILE AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" AWS_ENDPOINT_URL="$URL" \
+	AWS_REGION=us-east-1 HOME="$TMP/nohome" "$TOOL" head s3://cwld-in/small/a.txt
+check "credentials and endpoint from AWS_* variables" [ "$RC" = 0 ]
+mkdir -p "$TMP/home/.aws"
+printf '[default]\naws_access_key_id = wrong\naws_secret_access_key = wrong\n[cwld]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+	"$AK" "$SK" >"$TMP/home/.aws/credentials"
+printf '[profile cwld]\nregion = us-east-1\nendpoint_url = %s\n' "$URL" >"$TMP/home/.aws/config"
+run prof env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_S3 \
+	HOME="$TMP/home" AWS_PROFILE=cwld "$TOOL" head s3://cwld-in/small/a.txt
+check "credentials, region and endpoint from ~/.aws (AWS_PROFILE)" [ "$RC" = 0 ]
+run tok "$TOOL" --endpoint "$URL" --access-key "$TAK" --secret-key "$TSK" --session-token "$TOKEN" \
+	get s3://cwld-in/small/a.txt "$TMP/down/tok.txt"
+check "temporary credentials: the session token goes in x-amz-security-token, signed" \
+	cmp -s "$TMP/up/a.txt" "$TMP/down/tok.txt"
+run badtok "$TOOL" --endpoint "$URL" --access-key "$TAK" --secret-key "$TSK" --session-token "${TOKEN}x" \
+	head s3://cwld-in/small/a.txt
+check "a wrong session token is refused" [ "$RC" = 1 ]
+run envtok env AWS_ACCESS_KEY_ID="$TAK" AWS_SECRET_ACCESS_KEY="$TSK" AWS_SESSION_TOKEN="$TOKEN" \
+	AWS_ENDPOINT_URL_S3="$URL" HOME="$TMP/nohome" "$TOOL" head s3://cwld-in/small/a.txt
+check "and AWS_SESSION_TOKEN with its keys" [ "$RC" = 0 ]
+
+# --- multipart ------------------------------------------------------------------
+head -c $((12 * 1024 * 1024 + 5)) /dev/urandom >"$TMP/up/m.bin"
+run mp s3t --threshold $((6 * 1024 * 1024)) --part-size $((5 * 1024 * 1024)) put "$TMP/up/m.bin" s3://cwld-in/mp/m.bin
+check "above the threshold the upload goes in parts (3 of 5 MiB)" has mp.out 'ok size=12582917 parts=3 etag="'
+check "and its ETag is a multipart one" grep -q 'etag="[0-9a-f]*-3"' "$TMP/mp.out"
+run mpget s3t get s3://cwld-in/mp/m.bin "$TMP/down/m.bin"
+check "a multipart object comes back whole" cmp -s "$TMP/up/m.bin" "$TMP/down/m.bin"
+run sp s3t --threshold $((13 * 1024 * 1024)) put "$TMP/up/m.bin" s3://cwld-in/mp/single.bin
+check "below the threshold it is one PUT" has sp.out 'ok size=12582917 parts=0 '
+
+# --- 200 MiB, memory flat -------------------------------------------------------
+head -c $((200 * 1024 * 1024)) /dev/urandom >"$TMP/up/big.bin"
+t0=$(date +%s.%N)
+run bigput /usr/bin/time -f '%M' -o "$TMP/bigput.rss" "$TOOL" --endpoint "$URL" --access-key "$AK" \
+	--secret-key "$SK" put "$TMP/up/big.bin" s3://cwld-in/big/big.bin
+t1=$(date +%s.%N)
+check "200 MiB go up in 25 parts of 8 MiB" has bigput.out 'ok size=209715200 parts=25 '
+check "with peak RSS $(cat "$TMP/bigput.rss") KiB < $RSS_LIMIT KiB" [ "$(cat "$TMP/bigput.rss")" -lt "$RSS_LIMIT" ]
+run bigget /usr/bin/time -f '%M' -o "$TMP/bigget.rss" "$TOOL" --endpoint "$URL" --access-key "$AK" \
+	--secret-key "$SK" get s3://cwld-in/big/big.bin "$TMP/down/big.bin"
+t2=$(date +%s.%N)
+check "200 MiB come back" cmp -s "$TMP/up/big.bin" "$TMP/down/big.bin"
+check "with peak RSS $(cat "$TMP/bigget.rss") KiB < $RSS_LIMIT KiB" [ "$(cat "$TMP/bigget.rss")" -lt "$RSS_LIMIT" ]
+rm -f "$TMP/down/big.bin"
+ts0=$(date +%s.%N)
+run bigsingle s3t --threshold $((1024 * 1024 * 1024)) put "$TMP/up/big.bin" s3://cwld-in/big/single.bin
+ts1=$(date +%s.%N)
+check "200 MiB in one PUT too" has bigsingle.out 'ok size=209715200 parts=0 '
+# the same transfers by curl, for comparison (not a pass/fail check)
+t3=$(date +%s.%N)
+curl -s -o /dev/null --aws-sigv4 "aws:amz:us-east-1:s3" -u "$AK:$SK" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+	-T "$TMP/up/big.bin" "$URL/cwld-in/big/curl.bin" || true
+t4=$(date +%s.%N)
+curl -s -o "$TMP/down/curl.bin" --aws-sigv4 "aws:amz:us-east-1:s3" -u "$AK:$SK" \
+	-H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+	"$URL/cwld-in/big/big.bin" || true
+t5=$(date +%s.%N)
+rm -f "$TMP/down/curl.bin"
+awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v e="$t4" -v f="$t5" -v g="$ts0" -v h="$ts1" 'BEGIN {
+	printf "# 200 MiB on loopback: upload %.2f s (%.0f MiB/s) in 25 parts, %.2f s (%.0f MiB/s) in one PUT; download %.2f s (%.0f MiB/s)\n", b - a, 200 / (b - a), h - g, 200 / (h - g), c - b, 200 / (c - b)
+	printf "# curl, same server: upload (one PUT) %.2f s (%.0f MiB/s), download %.2f s (%.0f MiB/s)\n", e - d, 200 / (e - d), f - e, 200 / (f - e) }'
+
+# --- a cancelled multipart upload is aborted on the server -------------------
+# (one part at a time: the upload takes over a second, the cancel comes
+# well after CreateMultipartUpload was answered)
+run cancel s3t --concurrency 1 put "$TMP/up/big.bin" s3://cwld-out/cancelled.bin --cancel-after-ms 600
+check "an upload cancelled midway" has cancel.out 'put s3://cwld-out/cancelled.bin: cancelled'
+uploads() {
+	"${CWLD_CACHE_DIR:-$HOME/.cache/cwld}/moto-venv/bin/python" - "$URL" "$AK" "$SK" "$1" <<-'EOF'
+		import sys, boto3
+		s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+		                  aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3])
+		print(len(s3.list_multipart_uploads(Bucket=sys.argv[4]).get("Uploads", [])))
+	EOF
+}
+check "leaves no multipart upload behind (AbortMultipartUpload)" [ "$(uploads cwld-out)" = 0 ]
+run cancelhead s3t head s3://cwld-out/cancelled.bin
+check "and no object" has cancelhead.err NotFound
+
+# --- transfers broken while the server stays: retried, resumed --------------
+# proxy MODE CUTS BYTES: cutproxy.py in front of moto; sets PX_URL, PX_PID
+proxy() {
+	: >"$TMP/px.log"
+	python3 "$CWLD_SOURCE_DIR/tests/integration/s3/cutproxy.py" "$PORT" "$@" "$TMP/px.log" \
+		>"$TMP/px.port" 2>/dev/null &
+	PX_PID=$!
+	for _ in $(seq 1 100); do
+		[ -s "$TMP/px.port" ] && break
+		sleep 0.05
+	done
+	PX_URL="http://127.0.0.1:$(cat "$TMP/px.port")"
+}
+proxy_stop() { kill "$PX_PID" 2>/dev/null; wait "$PX_PID" 2>/dev/null || true; }
+pxt() { "$TOOL" --endpoint "$PX_URL" --access-key "$AK" --secret-key "$SK" --retry-ms 50 "$@"; }
+
+proxy cut 1 $((50 * 1024 * 1024))
+run cut pxt get s3://cwld-in/big/big.bin "$TMP/down/cut.bin"
+check "a download cut after 50 MiB is tried again and completes" has cut.out 'ok size=209715200 parts=0 etag='
+check "  in 2 requests" has cut.out 'attempts=2'
+check "  byte for byte" cmp -s "$TMP/up/big.bin" "$TMP/down/cut.bin"
+check "  the second asks only for the rest, of the same object (Range, If-Match)" \
+	grep -qE '^GET /cwld-in/big/big.bin .*Range: bytes=5[0-9]{7}- \| If-Match: "' "$TMP/px.log"
+rm -f "$TMP/down/cut.bin"
+proxy_stop
+
+proxy 503 3 0
+run slow pxt --threshold $((6 * 1024 * 1024)) --part-size $((5 * 1024 * 1024)) put "$TMP/up/m.bin" s3://cwld-in/mp/slow.bin
+check "an upload answered 503 SlowDown three times goes on" has slow.out 'ok size=12582917 parts=3 '
+check "  (3 + 5 requests)" has slow.out 'attempts=8'
+check "  with a warning per retry" has slow.err "PUT s3://cwld-in/mp/slow.bin: server error; trying again"
+run slowget s3t get s3://cwld-in/mp/slow.bin "$TMP/down/slow.bin"
+check "  and the object is whole" cmp -s "$TMP/up/m.bin" "$TMP/down/slow.bin"
+proxy_stop
+
+proxy 503 5 0
+run slow5 pxt --attempts 3 get s3://cwld-in/small/a.txt "$TMP/down/slow5.txt"
+check "more 503s than attempts: S3's code and message, no file" has slow5.err \
+	's3: GET s3://cwld-in/small/a.txt: SlowDown: Please reduce your request rate. (after 3 attempts; the first: HTTP 503)'
+check "  no file" [ ! -e "$TMP/down/slow5.txt" ]
+proxy_stop
+
+# an object replaced between the cut and the retry is not stitched together
+proxy cut 1 $((20 * 1024 * 1024))
+pxt --retry-ms 3000 get s3://cwld-in/big/big.bin "$TMP/down/changed.bin" >"$TMP/changed.out" 2>"$TMP/changed.err" &
+CPID=$!
+for _ in $(seq 1 200); do
+	grep -q 'trying again' "$TMP/changed.err" && break
+	sleep 0.05
+done
+s3t put "$TMP/up/m.bin" s3://cwld-in/big/big.bin >/dev/null
+RC=0
+wait "$CPID" || RC=$?
+check "an object replaced during a download fails it" [ "$RC" = 1 ]
+check "  saying so" has changed.err 's3: GET s3://cwld-in/big/big.bin: the object changed while it was downloaded'
+check "  and leaves no file" [ ! -e "$TMP/down/changed.bin" ]
+proxy_stop
+s3t put "$TMP/up/big.bin" s3://cwld-in/big/big.bin >/dev/null
+
+# --- listing --------------------------------------------------------------------
+for i in 1 2 3 4 5 6 7; do printf '%s' "$i" >"$TMP/up/l$i"; done
+run lput s3t put "$TMP/up/l1" s3://cwld-in/list/1 "$TMP/up/l2" s3://cwld-in/list/2 "$TMP/up/l3" s3://cwld-in/list/3 \
+	"$TMP/up/l4" s3://cwld-in/list/4 "$TMP/up/l5" s3://cwld-in/list/5 "$TMP/up/l6" s3://cwld-in/list/sub/6 \
+	"$TMP/up/l7" s3://cwld-in/list/sub/7
+run ls s3t --max-keys 2 ls s3://cwld-in/list/
+check "a listing of 7 keys, 2 per page, gives them all" [ "$(grep -c '^1 list/' "$TMP/ls.out")" = 7 ]
+check "in 4 requests (continuation tokens)" has ls.out 'ok size=-1 parts=0 etag= sha256= attempts=4'
+run lsd s3t --delimiter / ls s3://cwld-in/list/
+check "with a delimiter, sub/ is a prefix" has lsd.out 'PRE list/sub/'
+check "and the keys above it are listed" [ "$(grep -c '^1 list/' "$TMP/lsd.out")" = 5 ]
+run lse s3t ls s3://cwld-out/nothing/
+check "an empty listing succeeds" [ "$RC" = 0 ] && [ "$(grep -vc ': ok ' "$TMP/lse.out")" = 0 ]
+
+# --- errors: each says what and why, nothing half-written stays ---------------
+printf 'old\n' >"$TMP/down/keep.txt"
+run nokey s3t get s3://cwld-in/no/such/key "$TMP/down/keep.txt"
+check "a missing key fails" [ "$RC" = 1 ]
+check "with S3's code and message" has nokey.err 's3: GET s3://cwld-in/no/such/key: NoSuchKey: The specified key does not exist.'
+check "and the file that was there is untouched" [ "$(cat "$TMP/down/keep.txt")" = old ]
+run nobucket s3t get s3://cwld-nosuch/k "$TMP/down/nb.txt"
+check "a missing bucket: NoSuchBucket" has nobucket.err 's3: GET s3://cwld-nosuch/k: NoSuchBucket: The specified bucket does not exist'
+check "no file made" [ ! -e "$TMP/down/nb.txt" ]
+run nobput s3t put "$TMP/up/a.txt" s3://cwld-nosuch/k
+check "PUT into a missing bucket: NoSuchBucket" has nobput.err 's3: PUT s3://cwld-nosuch/k: NoSuchBucket:'
+run nohead s3t head s3://cwld-in/no/such/key
+check "HEAD of a missing key: 404 said in words" has nohead.err 's3: HEAD s3://cwld-in/no/such/key: NotFound: no such bucket or key (HTTP 404)'
+run badsecret "$TOOL" --endpoint "$URL" --access-key "$AK" --secret-key "not-the-secret" \
+	get s3://cwld-in/small/a.txt "$TMP/down/bad.txt"
+check "a wrong secret: SignatureDoesNotMatch" has badsecret.err 's3: GET s3://cwld-in/small/a.txt: SignatureDoesNotMatch: The request signature we calculated does not match'
+check "no file made" [ ! -e "$TMP/down/bad.txt" ]
+check "not retried" has badsecret.out 'attempts=1'
+run badkey "$TOOL" --endpoint "$URL" --access-key AKIAIOSFODNN7EXAMPLE --secret-key x \
+	put "$TMP/up/a.txt" s3://cwld-in/small/bad.txt
+check "an unknown key: InvalidAccessKeyId" has badkey.err 's3: PUT s3://cwld-in/small/bad.txt: InvalidAccessKeyId: The AWS Access Key Id you provided does not exist'
+run badkeyhead s3t head s3://cwld-in/small/bad.txt
+check "and nothing was stored" has badkeyhead.err 'NotFound'
+run badmp "$TOOL" --endpoint "$URL" --access-key "$AK" --secret-key nope --threshold $((6 * 1024 * 1024)) \
+	put "$TMP/up/m.bin" s3://cwld-in/mp/bad.bin
+check "a multipart upload with a wrong secret fails at its start" has badmp.err 's3: PUT s3://cwld-in/mp/bad.bin: CreateMultipartUpload: SignatureDoesNotMatch:'
+run noport "$TOOL" --endpoint "http://127.0.0.1:1" --access-key a --secret-key b --attempts 2 --retry-ms 10 \
+	get s3://cwld-in/small/a.txt "$TMP/down/np.txt"
+check "no server: curl's message, after the retries" has noport.err 's3: GET s3://cwld-in/small/a.txt: Failed to connect to 127.0.0.1 port 1'
+check "  (2 attempts)" has noport.err '(after 2 attempts)'
+check "no temporary file is left after all these" no_tmp_files "$TMP/down"
+
+# --- cwld run with s3:// inputs --------------------------------------------------
+printf 'AAA\n' >"$TMP/up/wa.txt"
+printf 'BBB\n' >"$TMP/up/wb.txt"
+run wfput s3t put "$TMP/up/wa.txt" s3://cwld-in/wf/a.txt "$TMP/up/wb.txt" s3://cwld-in/wf/b.txt \
+	"$TMP/up/a.txt" s3://cwld-in/wf/dir/x.txt "$TMP/up/mid.bin" "s3://cwld-in/wf/dir/sub dir/y.bin"
+cat >"$TMP/job.yml" <<-EOF
+	a: {class: File, location: s3://cwld-in/wf/a.txt}
+	b: {class: File, location: s3://cwld-in/wf/b.txt}
+	d: {class: Directory, location: s3://cwld-in/wf/dir}
+EOF
+WF=$CWLD_SOURCE_DIR/tests/integration/s3/wf.cwl
+cwld_s3() { # cwld_s3 NAME SECRET JOB: a run with the keys in AWS_*
+	local n=$1 secret=$2 job=$3
+	run "$n" env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$secret" HOME="$TMP/nohome" \
+		"$CWLD" run --no-container --state-dir "$TMP/state" --s3-endpoint "$URL" \
+		--outdir "$TMP/$n.outdir" "$WF" "$job"
+}
+cwld_s3 wfrun "$SK" "$TMP/job.yml"
+check "a workflow reads two Files and a Directory from a bucket" [ "$RC" = 0 ]
+check "the step joined both Files" [ "$(cat "$TMP/wfrun.outdir/joined.txt" 2>/dev/null)" = "$(printf 'AAA\nBBB')" ]
+check "and saw the Directory's objects as files" [ "$(cat "$TMP/wfrun.outdir/listing.txt" 2>/dev/null)" = "$(printf './sub dir/y.bin\n./x.txt')" ]
+check "the other step read the same File" [ "$(tr -d ' ' <"$TMP/wfrun.outdir/count.txt" 2>/dev/null)" = 4 ]
+check "each location was downloaded once (4 objects)" has wfrun.err 'fetched 4 objects (300014 bytes) from S3'
+# in containers too: the copies are bind-mounted like any input
+. "$CWLD_SOURCE_DIR/tests/integration/lib-busybox-image.sh"
+if [ -w /var/run/docker.sock ] && cwld_busybox_image; then
+	run wfdocker env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" HOME="$TMP/nohome" \
+		"$CWLD" run --force-docker --default-container cwld-test/busybox:latest --state-dir "$TMP/state" \
+		--s3-endpoint "$URL" --outdir "$TMP/wfdocker.outdir" "$WF" "$TMP/job.yml"
+	check "the same workflow in containers" [ "$(cat "$TMP/wfdocker.outdir/listing.txt" 2>/dev/null)" = "$(printf './sub dir/y.bin\n./x.txt')" ]
+else
+	echo "# no Docker engine: the container variant is skipped"
+fi
+sed 's#wf/b.txt#wf/missing.txt#' "$TMP/job.yml" >"$TMP/job-missing.yml"
+cwld_s3 wfmissing "$SK" "$TMP/job-missing.yml"
+check "a missing input object fails the run" [ "$RC" = 1 ]
+check "naming it, with S3's message" has wfmissing.err 'cwld run: s3: GET s3://cwld-in/wf/missing.txt: NoSuchKey: The specified key does not exist.'
+check "no step ran, no output" [ ! -e "$TMP/wfmissing.outdir" ]
+cwld_s3 wfbad wrong-secret "$TMP/job.yml"
+# (whichever of the three requests is answered first)
+check "wrong credentials fail the run" grep -qE \
+	'^cwld run: s3: (GET|LIST) s3://cwld-in/wf/[^:]*: SignatureDoesNotMatch: ' "$TMP/wfbad.err"
+check "  with exit status 1" [ "$RC" = 1 ]
+check "and leave no work directory behind" [ -z "$(ls -A "$TMP/state/runs" 2>/dev/null)" ]
+
+# --- the server killed in the middle of a transfer -----------------------------
+URL2=$(bash "$MOTO" start "$M2")
+# (this one checks no signatures: its bucket is made by a plain PUT)
+curl -s -X PUT "$URL2/cwld-in" >/dev/null
+"$TOOL" --endpoint "$URL2" --access-key a --secret-key b put "$TMP/up/big.bin" s3://cwld-in/big.bin >/dev/null 2>&1 ||
+	not_ok "the 200 MiB object for the kill test could not be stored"
+mkdir -p "$TMP/kill"
+"$TOOL" --endpoint "$URL2" --access-key a --secret-key b --attempts 3 --retry-ms 100 \
+	get s3://cwld-in/big.bin "$TMP/kill/big.bin" >"$TMP/kill.out" 2>"$TMP/kill.err" &
+KPID=$!
+# stop the reader once bytes arrive so the server is killed mid-body
+for _ in $(seq 1 2000); do
+	f=$(find "$TMP/kill" -name '.big.bin.s3tmp.*' -size +0 2>/dev/null | head -n 1)
+	[ -n "$f" ] && break
+	kill -0 "$KPID" 2>/dev/null || break
+	sleep 0.005
+done
+kill -STOP "$KPID" 2>/dev/null || true
+check "the download had started when the server was killed" [ -n "$f" ]
+kill -KILL "$(cat "$M2/pid")"
+kill -CONT "$KPID" 2>/dev/null || true
+RC=0
+wait "$KPID" || RC=$?
+check "the download fails" [ "$RC" = 1 ]
+check "saying the transfer was cut, and the retries found no server" \
+	grep -qE "s3: GET s3://cwld-in/big.bin: .*after 3 attempts; the first: (transfer closed with [0-9]+ bytes remaining|Recv failure)" "$TMP/kill.err"
+check "no partial file, no temporary file" [ -z "$(ls -A "$TMP/kill")" ]
+sed 's/^/# /' "$TMP/kill.err" | tail -n 1
+bash "$MOTO" stop "$M2" >/dev/null 2>&1
+
+URL2=$(bash "$MOTO" start "$M2")
+curl -s -X PUT "$URL2/cwld-up" >/dev/null
+"$TOOL" --endpoint "$URL2" --access-key a --secret-key b --attempts 2 --retry-ms 100 --concurrency 1 \
+	put "$TMP/up/big.bin" s3://cwld-up/big.bin >"$TMP/killput.out" 2>"$TMP/killput.err" &
+KPID=$!
+# killed once the first part is in (moto logs each answered request)
+for _ in $(seq 1 400); do
+	grep -q 'partNumber=1&' "$M2/moto.log" 2>/dev/null && break
+	sleep 0.025
+done
+kill -KILL "$(cat "$M2/pid")"
+RC=0
+wait "$KPID" || RC=$?
+check "a multipart upload to a server killed meanwhile fails" [ "$RC" = 1 ]
+check "naming the object and the part" grep -qE 's3: PUT s3://cwld-up/big.bin: (part [0-9]+|CompleteMultipartUpload): .*after 2 attempts' "$TMP/killput.err"
+check "and that the upload could not be aborted" has killput.err 'AbortMultipartUpload failed too'
+sed 's/^/# /' "$TMP/killput.err" | tail -n 1
+finish
