@@ -16,6 +16,10 @@ char *uri_resolve(const char *base, const char *ref);
 char *uri_strip_fragment(const char *uri);
 /* Borrowed pointer into uri just after '#', or NULL. */
 const char *uri_fragment(const char *uri);
+/* New string: s with every byte percent-encoded (upper-case hex) but ASCII
+ * letters, digits and the characters of keep, e.g. "-._~" for RFC 3986's
+ * unreserved set, "-._~/" to keep a path's slashes too. */
+char *uri_percent_encode(const char *s, const char *keep);
 /* Non-zero when s starts with a scheme ("file:", "http:", "s3:", ...). */
 int uri_has_scheme(const char *s);
 

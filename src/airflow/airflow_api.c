@@ -15,6 +15,7 @@
 #include "cwld/http.h"
 #include "cwld/log.h"
 #include "cwld/xmalloc.h"
+#include "cwld/uri.h"
 
 #define AIRFLOW_TIMEOUT_MS 30000L
 #define AIRFLOW_MAX_BODY (4u << 20)
@@ -207,27 +208,7 @@ const char *airflow_api_version(const struct airflow_api *a) { return a->version
 char *
 airflow_api_escape(const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s), i, o = 0;
-	char *out;
-
-	if (n > ((size_t)-1 - 1) / 3)
-		abort();
-	out = xmalloc(n * 3 + 1);
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL)
-			out[o++] = (char)ch;
-		else {
-			out[o++] = '%';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		}
-	}
-	out[o] = '\0';
-	return out;
+	return uri_percent_encode(s, "-._~");
 }
 
 /* The path (below /api/vN) and JSON body of the call's current stage; the

@@ -33,6 +33,7 @@
 #include "cwld/http.h"
 #include "cwld/log.h"
 #include "cwld/xmalloc.h"
+#include "cwld/uri.h"
 
 #define DOCKER_API_MAX_MAJOR 1
 #define DOCKER_API_MAX_MINOR 41
@@ -148,23 +149,7 @@ docker_host_parse(struct docker_host *dh, const char *host, struct cwld_err *err
 char *
 docker_escape_path(const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s), i, o = 0;
-	char *out = xreallocarray(NULL, n + 1, 3);
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (isalnum(c) || strchr("/:@._-", c) != NULL) {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
-	return out;
+	return uri_percent_encode(s, "/:@._-");
 }
 
 /* Query-string encoding. New string (ours, not curl's). */

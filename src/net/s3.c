@@ -31,6 +31,7 @@
 #include "cwld/log.h"
 #include "cwld/s3.h"
 #include "cwld/xmalloc.h"
+#include "cwld/uri.h"
 
 #define S3_MIB (1024 * 1024)
 #define S3_DEFAULT_THRESHOLD (16LL * S3_MIB)
@@ -141,29 +142,7 @@ static void s3_op_fail(struct s3_op *op, const char *fmt, ...)
 char *
 s3_uri_encode(const char *s, int keep_slash)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s), i, o = 0;
-	char *out;
-
-	if (n > (SIZE_MAX - 1) / 3)
-		abort();
-	out = xmalloc(n * 3 + 1);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		/* ASCII only, whatever the locale's isalnum() thinks */
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-		    c == '~' || (keep_slash && c == '/')) {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
-	return out;
+	return uri_percent_encode(s, keep_slash ? "-_.~/" : "-_.~");
 }
 
 struct s3_qpair {

@@ -222,34 +222,40 @@ uri_resolve(const char *base, const char *ref)
 }
 
 char *
-uri_from_path(const char *path)
+uri_percent_encode(const char *s, const char *keep)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	char *abs, *out;
-	size_t i, o, len;
+	size_t n = strlen(s), i, o = 0;
+	char *out = xreallocarray(NULL, n + 1, 3);
 
-	abs = fs_abspath(path);
-	len = strlen(abs);
-	out = xreallocarray(NULL, len + 1, 3);
-	o = 0;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)abs[i];
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
 
-		/* What Python's urllib.parse.quote keeps, as cwltool does. */
-		if (isalnum(c) || c == '/' || c == '-' || c == '.' ||
-		    c == '_' || c == '~') {
+		/* ASCII only, whatever the locale's isalnum() thinks */
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || (c != '\0' && strchr(keep, c) != NULL)) {
 			out[o++] = (char)c;
 		} else {
 			out[o++] = '%';
 			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 0xf];
+			out[o++] = hex[c & 15];
 		}
 	}
 	out[o] = '\0';
+	return out;
+}
+
+char *
+uri_from_path(const char *path)
+{
+	char *abs = fs_abspath(path), *enc, *ret;
+
+	/* What Python's urllib.parse.quote keeps, as cwltool does. */
+	enc = uri_percent_encode(abs, "/-._~");
+	ret = xasprintf("file://%s", enc);
+	free(enc);
 	free(abs);
-	abs = xasprintf("file://%s", out);
-	free(out);
-	return abs;
+	return ret;
 }
 
 static int

@@ -200,11 +200,29 @@ test_has_scheme(void **state)
 	assert_false(uri_has_scheme(NULL));
 }
 
+static void
+test_percent_encode(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = uri_percent_encode("a b/c~d\xc3\xa9%", "-._~");
+	assert_string_equal(s, "a%20b%2Fc~d%C3%A9%25");
+	free(s);
+	s = uri_percent_encode("a b/c:d@e", "/:@");
+	assert_string_equal(s, "a%20b/c:d@e");
+	free(s);
+	s = uri_percent_encode("", "");
+	assert_string_equal(s, "");
+	free(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resolve_cwl),
+		cmocka_unit_test(test_percent_encode),
 		cmocka_unit_test(test_resolve_rfc),
 		cmocka_unit_test(test_path_roundtrip),
 		cmocka_unit_test(test_from_path_relative),
