@@ -15,6 +15,9 @@ char *cli_state_dir(const char *opt);
  * the value in *out, or -1 after saying on stderr what is wrong. */
 int cli_parse_cores(const char *cmd, const char *v, double *out);
 int cli_parse_ram(const char *cmd, const char *v, int64_t *out);
+/* --s3-addressing path|virtual-host: 0 with S3_ADDR_* in *out, or -1 after
+ * saying on stderr what is wrong. */
+int cli_parse_s3_addressing(const char *cmd, const char *v, int *out);
 
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);

@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 #include "cwld/err.h"
+#include "cwld/s3.h"
 #include "cwld/scheduler.h"
 
 struct store;
@@ -22,14 +23,17 @@ struct runs_opts {
 	int64_t ram_mib;         /* memory they reserve (MiB); <= 0: the machine's */
 	int default_parallel;    /* a run's own cap when it gives none */
 	const char *cache_dir;   /* work reuse, or NULL */
+	struct s3_config s3;     /* for s3:// inputs and output locations; its
+	                          * strings must outlive the runs */
 };
 
 /* One submission. Exactly one of workflow_path (a path or file URI the
  * caller has confined) and workflow_text; at most one of inputs (the job
  * object) and inputs_text (YAML or JSON). Relative locations in the job
  * resolve against base_dir. check_path (may be NULL) is asked about every
- * File and Directory path of the filled inputs; non-zero refuses the run
- * with its err. All borrowed for the call. */
+ * File and Directory path of the filled inputs (s3:// locations are not
+ * paths: they are fetched into the run's directory before it starts);
+ * non-zero refuses the run with its err. All borrowed for the call. */
 struct runs_request {
 	const char *workflow_path;
 	const char *workflow_text;
@@ -41,6 +45,8 @@ struct runs_request {
 	int no_container;
 	int force_docker;
 	const char *default_container;
+	const char *output_location; /* "s3://bucket/prefix", or NULL: the
+	                          * outputs go there before the run succeeds */
 	int (*check_path)(void *arg, const char *path, struct cwld_err *err);
 	void *check_arg;
 };

@@ -113,6 +113,10 @@ struct s3 *s3_new(struct event_base *base, const struct s3_config *cfg,
 /* Aborts operations in flight without calling their callbacks; a
  * temporary download file is removed. s3_free(NULL) does nothing. */
 void s3_free(struct s3 *s3);
+/* Operations in flight, the background AbortMultipartUpload of a
+ * cancelled upload included: a caller that wants those aborts to reach the
+ * server keeps the loop and the client until this is 0. */
+int s3_pending(const struct s3 *s3);
 /* The settings the client uses (borrowed). */
 const struct s3_resolved *s3_settings(const struct s3 *s3);
 

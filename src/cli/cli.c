@@ -5,9 +5,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cwld/cli.h"
 #include "cwld/fs.h"
+#include "cwld/s3.h"
 #include "cwld/xmalloc.h"
 
 char *
@@ -40,6 +42,21 @@ cli_parse_cores(const char *cmd, const char *v, double *out)
 		return -1;
 	}
 	*out = n;
+	return 0;
+}
+
+int
+cli_parse_s3_addressing(const char *cmd, const char *v, int *out)
+{
+	if (strcmp(v, "path") == 0)
+		*out = S3_ADDR_PATH;
+	else if (strcmp(v, "virtual-host") == 0)
+		*out = S3_ADDR_VHOST;
+	else {
+		fprintf(stderr, "cwld %s: --s3-addressing wants path or virtual-host, not '%s'\n",
+		    cmd, v);
+		return -1;
+	}
 	return 0;
 }
 

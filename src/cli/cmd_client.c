@@ -49,6 +49,7 @@ enum {
 	CLIENT_OPT_NO_CONTAINER,
 	CLIENT_OPT_FORCE_DOCKER,
 	CLIENT_OPT_DEFAULT_CONTAINER,
+	CLIENT_OPT_OUTPUT_LOCATION,
 	CLIENT_OPT_STATE,
 	CLIENT_OPT_LIMIT,
 	CLIENT_OPT_STDERR,
@@ -513,6 +514,11 @@ client_submit_help(void)
 	    "  --force-docker         run tools without DockerRequirement in a container too\n"
 	    "  --default-container IMG\n"
 	    "                         image for those tools (with --force-docker)\n"
+	    "  --output-location s3://BUCKET/PREFIX\n"
+	    "                         the daemon stores the outputs there (its --s3-*\n"
+	    "                         settings) before the run succeeds; the output\n"
+	    "                         object then has s3:// locations. Inputs may be at\n"
+	    "                         s3:// locations too\n"
 	    "  --inline               send WORKFLOW's and JOB's text instead of paths\n"
 	    "  --json                 print the daemon's run object (JSON) instead of the id;\n"
 	    "                         with --wait the final run object\n"
@@ -813,6 +819,7 @@ cmd_submit(int argc, char **argv)
 		{ "no-container", no_argument, NULL, CLIENT_OPT_NO_CONTAINER },
 		{ "force-docker", no_argument, NULL, CLIENT_OPT_FORCE_DOCKER },
 		{ "default-container", required_argument, NULL, CLIENT_OPT_DEFAULT_CONTAINER },
+		{ "output-location", required_argument, NULL, CLIENT_OPT_OUTPUT_LOCATION },
 		{ "json", no_argument, NULL, CLIENT_OPT_JSON },
 		CLIENT_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
@@ -855,6 +862,9 @@ cmd_submit(int argc, char **argv)
 			break;
 		case CLIENT_OPT_DEFAULT_CONTAINER:
 			json_object_set_new(body, "default_container", json_string(optarg));
+			break;
+		case CLIENT_OPT_OUTPUT_LOCATION:
+			json_object_set_new(body, "output_location", json_string(optarg));
 			break;
 		case 'h':
 			client_submit_help();

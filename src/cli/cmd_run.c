@@ -23,6 +23,7 @@
 #include "cwld/relocate.h"
 #include "cwld/scheduler.h"
 #include "cwld/store.h"
+#include "cwld/upload.h"
 #include "cwld/uri.h"
 #include "cwld/xmalloc.h"
 
@@ -86,9 +87,22 @@ run_usage(FILE *f)
 	    "                          speeds up runs of many short steps\n"
 	    "  --leave-workdir         keep the run's work directories after success\n"
 	    "  --cache-dir DIR         reuse tool results from earlier runs cached in DIR\n"
-	    "  --s3-endpoint URL       S3-compatible server for s3:// inputs (MinIO: its\n"
-	    "                          URL; default: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL,\n"
-	    "                          the profile's endpoint_url, else AWS)\n"
+	    "  --output-location s3://BUCKET/PREFIX\n"
+	    "                          after a successful run, store the output files in\n"
+	    "                          S3: OUTDIR/NAME goes to PREFIX/NAME, a Directory as\n"
+	    "                          the files below it (PREFIX/NAME/...), eight at a time\n"
+	    "                          (multipart from 16 MiB, retries on 5xx and broken\n"
+	    "                          connections). The output object printed then has\n"
+	    "                          s3:// locations, basename, size and the sha1\n"
+	    "                          checksum, and no path or dirname. Without --outdir\n"
+	    "                          the local copies are staged in the run's work dir and\n"
+	    "                          removed; with it they stay there. A failed upload\n"
+	    "                          fails the run (exit 1) and prints no output object;\n"
+	    "                          what it had stored stays in the bucket\n"
+	    "  --s3-endpoint URL       S3-compatible server for s3:// inputs and outputs\n"
+	    "                          (MinIO: its URL; default: $AWS_ENDPOINT_URL_S3,\n"
+	    "                          $AWS_ENDPOINT_URL, the profile's endpoint_url,\n"
+	    "                          else AWS)\n"
 	    "  --s3-region REGION      default: $AWS_REGION, $AWS_DEFAULT_REGION, the\n"
 	    "                          profile's region, else us-east-1\n"
 	    "  --s3-profile NAME       profile of ~/.aws/credentials and ~/.aws/config\n"
@@ -175,14 +189,87 @@ out:
 	return rc;
 }
 
+struct run_upload {
+	int done;
+	char *error;
+	struct event_base *base;
+};
+
+/* What SIGINT and SIGTERM stop: the run, then its uploads. */
+struct run_sig {
+	struct sched *s;
+	struct run_upload *ru; /* while the outputs go up */
+};
+
+static void
+run_upload_done(void *arg, const char *error)
+{
+	struct run_upload *ru = arg;
+
+	ru->done = 1;
+	ru->error = error != NULL ? xstrdup(error) : NULL;
+	event_base_loopbreak(ru->base);
+}
+
+/* Uploads the outputs (relocated under outdir) to dest and rewrites them
+ * to s3:// locations; 0, or -1 with err (outputs then unchanged). Blocks
+ * on the loop: the run has finished. */
+static int
+run_upload_outputs(struct event_base *base, json_t *outputs, const char *outdir,
+    const char *dest, const struct s3_config *cfg, struct run_sig *sig,
+    struct cwld_err *err)
+{
+	struct run_upload ru = { 0, NULL, base };
+	struct upload *u;
+	struct timespec t0, t1;
+	long objects = 0;
+	long long bytes = 0;
+	int rc = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	u = upload_start(base, outputs, outdir, dest, cfg, run_upload_done, &ru, err);
+	if (u == NULL)
+		goto out;
+	sig->ru = &ru;
+	while (!ru.done && event_base_dispatch(base) == 0 && !ru.done)
+		;
+	sig->ru = NULL;
+	if (!ru.done)
+		err_set(err, CWLD_EXIT_FAILED, "uploading outputs: the event loop ended first");
+	else if (ru.error != NULL)
+		err_set(err, CWLD_EXIT_FAILED, "%s", ru.error);
+	else {
+		upload_stats(u, &objects, &bytes);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		log_info("uploaded %ld object%s (%lld bytes) to %s in %.2f s", objects,
+		    objects == 1 ? "" : "s", bytes, dest, (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		rc = 0;
+	}
+	/* the multipart uploads begun are aborted before we exit */
+	if (u != NULL && rc < 0)
+		upload_drain(u, 10000);
+out:
+	upload_free(u);
+	free(ru.error);
+	return rc;
+}
+
 static void
 run_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
-	struct sched *s = arg;
+	struct run_sig *rs = arg;
 
 	(void)what;
+	if (rs->ru != NULL && !rs->ru->done) {
+		log_warnx("%s received: cancelling the uploads", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		rs->ru->done = 1;
+		rs->ru->error = xstrdup("cancelled");
+		event_base_loopbreak(rs->ru->base);
+		return;
+	}
 	log_warnx("%s received: cancelling the run", sig == SIGINT ? "SIGINT" : "SIGTERM");
-	sched_cancel(s);
+	sched_cancel(rs->s);
 }
 
 int
@@ -206,6 +293,7 @@ cmd_run(int argc, char **argv)
 		{ "s3-region", required_argument, NULL, 'R' },
 		{ "s3-profile", required_argument, NULL, 'S' },
 		{ "s3-addressing", required_argument, NULL, 'A' },
+		{ "output-location", required_argument, NULL, 'O' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -217,6 +305,7 @@ cmd_run(int argc, char **argv)
 	struct sched *s = NULL;
 	struct event_base *base = NULL;
 	struct event *sigint = NULL, *sigterm = NULL;
+	struct run_sig rsig = { 0 };
 	struct progress_tty *prog = NULL;
 	struct run_result res = { 0 };
 	struct sched_opts so = { 0 };
@@ -226,6 +315,7 @@ cmd_run(int argc, char **argv)
 	char *state_dir = NULL, *run_dir = NULL, *db = NULL, *run_id = NULL, *outdir = NULL;
 	char *cache_dir = NULL;
 	const char *opt_state = NULL, *opt_outdir = NULL, *opt_cache = NULL, *opt_work = NULL;
+	const char *opt_dest = NULL;
 	int ch, rc = CWLD_EXIT_USAGE, leave = 0, verbosity = 1;
 	int njob, ninput, i, want_inputs_help = 0;
 	int progress = PROGRESS_TTY_AUTO, fetched = 0;
@@ -270,15 +360,10 @@ cmd_run(int argc, char **argv)
 		case 'R': s3cfg.region = optarg; break;
 		case 'S': s3cfg.profile = optarg; break;
 		case 'A':
-			if (strcmp(optarg, "path") == 0)
-				s3cfg.addressing = S3_ADDR_PATH;
-			else if (strcmp(optarg, "virtual-host") == 0)
-				s3cfg.addressing = S3_ADDR_VHOST;
-			else {
-				fprintf(stderr, "cwld run: --s3-addressing wants path or virtual-host, not '%s'\n", optarg);
+			if (cli_parse_s3_addressing("run", optarg, &s3cfg.addressing) < 0)
 				return CWLD_EXIT_USAGE;
-			}
 			break;
+		case 'O': opt_dest = optarg; break;
 		case 'q': verbosity = 0; break;
 		case 'v': verbosity++; break;
 		case 'h': run_usage(stdout); return CWLD_EXIT_OK;
@@ -289,6 +374,17 @@ cmd_run(int argc, char **argv)
 	if (argc - optind < 1) {
 		run_usage(stderr);
 		return CWLD_EXIT_USAGE;
+	}
+	if (opt_dest != NULL) {
+		char *b = NULL, *p = NULL;
+
+		/* a typo is caught before the run, not after it */
+		if (upload_parse_dest(opt_dest, &b, &p, &err) < 0) {
+			fprintf(stderr, "cwld run: --output-location: %s\n", err.msg);
+			return CWLD_EXIT_USAGE;
+		}
+		free(b);
+		free(p);
 	}
 	/* PROCESS [JOB] [--input value ...]: the job is the one argument after
 	 * the process that is not an option */
@@ -421,8 +517,9 @@ cmd_run(int argc, char **argv)
 		rc = CWLD_EXIT_FAILED;
 		goto out;
 	}
-	sigint = evsignal_new(base, SIGINT, run_signal_cb, s);
-	sigterm = evsignal_new(base, SIGTERM, run_signal_cb, s);
+	rsig.s = s;
+	sigint = evsignal_new(base, SIGINT, run_signal_cb, &rsig);
+	sigterm = evsignal_new(base, SIGTERM, run_signal_cb, &rsig);
 	if (sigint)
 		evsignal_add(sigint, NULL);
 	if (sigterm)
@@ -460,10 +557,29 @@ cmd_run(int argc, char **argv)
 		    res.status == CWLD_EXIT_UNREACHABLE ? res.status : CWLD_EXIT_FAILED;
 		goto out;
 	}
-	outdir = opt_outdir ? xstrdup(opt_outdir) : fs_abspath(".");
+	/* outputs bound for S3 and no --outdir: staged in the work dir,
+	 * which goes with it */
+	if (opt_outdir)
+		outdir = xstrdup(opt_outdir);
+	else if (opt_dest)
+		outdir = fs_join(run_dir, "outputs");
+	else
+		outdir = fs_abspath(".");
 	if (relocate_outputs_from(res.outputs, outdir, run_dir, &err) < 0) {
 		fprintf(stderr, "cwld run: run %s: cannot move outputs to %s: %s\n", run_id, outdir, err.msg);
 		store_run_set_state(st, run_id, STORE_FAILED, NULL, &err);
+		rc = CWLD_EXIT_FAILED;
+		goto out;
+	}
+	if (opt_dest && run_upload_outputs(base, res.outputs, outdir, opt_dest, &s3cfg, &rsig, &err) < 0) {
+		char *why = xasprintf("uploading the outputs to %s: %s", opt_dest, err.msg);
+
+		fprintf(stderr, "cwld run: run %s failed: %s (the outputs are in %s)\n", run_id,
+		    why, outdir);
+		if (store_run_set_state(st, run_id, STORE_FAILED, NULL, &err) < 0 ||
+		    store_run_set_error(st, run_id, why, &err) < 0)
+			log_warnx("run %s: %s", run_id, err.msg);
+		free(why);
 		rc = CWLD_EXIT_FAILED;
 		goto out;
 	}

@@ -70,6 +70,19 @@ serve_usage(FILE *f)
 	    "                       more than the budget runs alone, with a warning\n"
 	    "  --max-body BYTES     request body limit (default 8388608)\n"
 	    "  --cache-dir DIR      reuse tool results cached in DIR\n"
+	    "  --s3-endpoint URL    S3-compatible server for runs' s3:// inputs and their\n"
+	    "                       output_location (MinIO: its URL; default:\n"
+	    "                       $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, the profile's\n"
+	    "                       endpoint_url, else AWS)\n"
+	    "  --s3-region REGION   default: $AWS_REGION, $AWS_DEFAULT_REGION, the\n"
+	    "                       profile's region, else us-east-1\n"
+	    "  --s3-profile NAME    profile of ~/.aws/credentials and ~/.aws/config\n"
+	    "                       (default: $AWS_PROFILE, else default); keys come from\n"
+	    "                       $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY and\n"
+	    "                       $AWS_SESSION_TOKEN, else from the profile. One set of\n"
+	    "                       settings for all runs, read at start\n"
+	    "  --s3-addressing HOW  path (bucket in the path, the default with an\n"
+	    "                       endpoint) or virtual-host (bucket.host, AWS's)\n"
 	    "  --airflow-url URL    mirror every run into the Apache Airflow (2.x or 3.x)\n"
 	    "                       at URL: a paused DAG per workflow, a DAG run per run,\n"
 	    "                       task states as steps finish (docs/airflow.md)\n"
@@ -125,6 +138,10 @@ cmd_serve(int argc, char **argv)
 		{ "airflow-user", required_argument, NULL, 'U' },
 		{ "airflow-password", required_argument, NULL, 'P' },
 		{ "airflow-link-url", required_argument, NULL, 'L' },
+		{ "s3-endpoint", required_argument, NULL, 'E' },
+		{ "s3-region", required_argument, NULL, 'R' },
+		{ "s3-profile", required_argument, NULL, 'F' },
+		{ "s3-addressing", required_argument, NULL, 'Z' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -146,7 +163,7 @@ cmd_serve(int argc, char **argv)
 	char *state_dir = NULL, *db = NULL, *work_dir = NULL, *cache_dir = NULL;
 	char *real_state = NULL;
 	long slots = sysconf(_SC_NPROCESSORS_ONLN), parallel = 0, max_body = 8L << 20;
-	int ch, nroots = 0, verbosity = 1, rc = CWLD_EXIT_USAGE;
+	int ch, nroots = 0, verbosity = 1, rc = CWLD_EXIT_USAGE, s3_flags = 0;
 
 	so.listen = "127.0.0.1:8080";
 	so.token = getenv("CWLD_TOKEN");
@@ -180,6 +197,14 @@ cmd_serve(int argc, char **argv)
 		case 'U': mo.user = optarg; break;
 		case 'P': mo.password = optarg; break;
 		case 'L': mo.daemon_url = optarg; break;
+		case 'E': ro.s3.endpoint = optarg; s3_flags++; break;
+		case 'R': ro.s3.region = optarg; s3_flags++; break;
+		case 'F': ro.s3.profile = optarg; s3_flags++; break;
+		case 'Z':
+			s3_flags++;
+			if (cli_parse_s3_addressing("serve", optarg, &ro.s3.addressing) < 0)
+				goto out;
+			break;
 		case 'q': verbosity = 0; break;
 		case 'v': verbosity++; break;
 		case 'h': serve_usage(stdout); rc = CWLD_EXIT_OK; goto out;
@@ -227,6 +252,24 @@ cmd_serve(int argc, char **argv)
 	ro.slots = (int)slots;
 	ro.default_parallel = (int)(parallel ? parallel : slots);
 	ro.cache_dir = cache_dir;
+	{
+		/* read once at start: bad --s3-* settings stop it here rather
+		 * than fail the first run; without them a daemon that never
+		 * sees S3 does not care (each run's client reads them again) */
+		struct s3_resolved sr = { 0 };
+
+		if (s3_resolve(&ro.s3, &sr, &err) < 0) {
+			if (s3_flags) {
+				fprintf(stderr, "cwld serve: S3 settings: %s\n", err.msg);
+				rc = CWLD_EXIT_USAGE;
+				goto out;
+			}
+			log_warnx("S3 settings: %s (runs with s3:// locations will fail)", err.msg);
+		} else
+			log_debug("S3: %s, region %s, credentials from %s", sr.endpoint,
+			    sr.region, sr.cred_source);
+		s3_resolved_release(&sr);
+	}
 	if ((runs = runs_new(base, st, &ro, &err)) == NULL) {
 		fprintf(stderr, "cwld serve: %s\n", err.msg);
 		goto out;

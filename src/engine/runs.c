@@ -1,7 +1,10 @@
 /* The daemon's runs: one scheduler per run on the shared loop, tool
  * invocations bounded by one sched_pool (slots, cores, memory) for all of them. A run's document
  * and job are kept under STATE/documents/<run> so that the run can be read
- * again later; its outputs end in STATE/outputs/<run>. */
+ * again later; its outputs end in STATE/outputs/<run>, or in S3 when the run
+ * names an output_location. A run's s3:// inputs are fetched (fetch.c)
+ * before its scheduler starts, its outputs uploaded (upload.c) after the
+ * scheduler is done and before the run is marked a success. */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -15,6 +18,7 @@
 #include <fcntl.h>
 
 #include "cwld/docker.h"
+#include "cwld/fetch.h"
 #include "cwld/fs.h"
 #include "cwld/load.h"
 #include "cwld/log.h"
@@ -22,6 +26,7 @@
 #include "cwld/relocate.h"
 #include "cwld/runs.h"
 #include "cwld/store.h"
+#include "cwld/upload.h"
 #include "cwld/uri.h"
 #include "cwld/xmalloc.h"
 
@@ -32,11 +37,19 @@ struct runs_run {
 	struct load_ctx *lc;
 	json_t *process;
 	json_t *inputs;
+	json_t *options;         /* as recorded in the store: parallel, ... */
+	const char *output_location; /* borrowed from options, or NULL */
+	int resume;
+	struct fetch *fetch;     /* its s3:// inputs, before s exists */
 	struct sched *s;
 	int done;
 	int status;
+	int cancelled;           /* while fetching or uploading */
 	json_t *outputs;
 	char *msg;
+	int relocated;           /* outputs moved to STATE/outputs/<run> */
+	struct upload *up;       /* the outputs going to output_location */
+	int up_done;
 	TAILQ_ENTRY(runs_run) entry;
 };
 
@@ -95,7 +108,10 @@ runs_run_free(struct runs_run *run)
 {
 	if (run == NULL)
 		return;
+	fetch_free(run->fetch);
+	upload_free(run->up);
 	sched_free(run->s);
+	json_decref(run->options);
 	json_decref(run->process);
 	json_decref(run->inputs);
 	json_decref(run->outputs);
@@ -115,20 +131,41 @@ runs_free(struct runs *r)
 		return;
 	while ((run = TAILQ_FIRST(&r->active)) != NULL) {
 		TAILQ_REMOVE(&r->active, run, entry);
-		if (!run->done && r->detached) {
-			/* left running for the next daemon (runs_detach) */
-			sched_store_flush(run->s);
+		if (r->detached && (!run->done || (run->status == 0 &&
+		    run->output_location != NULL && !run->relocated))) {
+			/* left running for the next daemon (runs_detach), which
+			 * fetches again, or finds the steps done and uploads */
+			if (run->s != NULL)
+				sched_store_flush(run->s);
 			runs_run_free(run);
 			continue;
+		}
+		if (run->up != NULL && !run->up_done) {
+			/* the loop stops after this: the aborts are sent now */
+			upload_drain(run->up, 10000);
+			upload_free(run->up);
+			run->up = NULL;
+			run->up_done = 1;
+			run->status = CWLD_EXIT_FAILED;
+			free(run->msg);
+			run->msg = xstrdup("the daemon stopped while the outputs were uploaded");
+		} else if (run->done && run->status == 0 && run->output_location != NULL &&
+		    !run->relocated) {
+			run->status = CWLD_EXIT_FAILED;
+			free(run->msg);
+			run->msg = xstrdup("the daemon stopped before the outputs were uploaded");
 		}
 		if (!run->done) {
 			/* not resumed yet by a later daemon: say what became of it */
 			run->done = 1;
 			run->status = CWLD_EXIT_FAILED;
 			run->msg = xstrdup("the daemon stopped");
-			sched_cancel(run->s);
+			if (run->s != NULL)
+				sched_cancel(run->s);
 		}
 		runs_finish(r, run);
+		if (run->up != NULL)
+			upload_drain(run->up, 10000); /* a failed one's aborts */
 		runs_run_free(run); /* sched_free stops and removes its containers */
 	}
 	if (r->reap)
@@ -271,11 +308,13 @@ runs_finish(struct runs *r, struct runs_run *run)
 	const char *state = STORE_SUCCESS;
 	char *outdir = NULL, *error = NULL;
 
-	sched_store_flush(run->s); /* the steps' last states, before the run's */
+	if (run->s != NULL)
+		sched_store_flush(run->s); /* the steps' last states, before the run's */
 	if (run->status != 0) {
-		state = sched_cancelled(run->s) ? STORE_CANCELLED : STORE_FAILED;
+		state = run->cancelled || (run->s != NULL && sched_cancelled(run->s)) ?
+		    STORE_CANCELLED : STORE_FAILED;
 		error = xstrdup(run->msg ? run->msg : state);
-	} else {
+	} else if (!run->relocated) {
 		outdir = runs_outdir(r, run->id);
 		if (fs_mkdir_p(outdir, &err) < 0 ||
 		    relocate_outputs_from(run->outputs, outdir, run->run_dir, &err) < 0) {
@@ -291,10 +330,84 @@ runs_finish(struct runs *r, struct runs_run *run)
 	 * have moved to STATE/outputs/<run>). */
 	if (strcmp(state, STORE_SUCCESS) == 0 && runs_prune(run->run_dir, 0, &err) < 0)
 		log_warnx("run %s: cannot clean its work dir: %s", run->id, err.msg);
+	/* outputs stored in S3 are not kept twice; those of a failed upload
+	 * stay for whoever looks into it */
+	if (strcmp(state, STORE_SUCCESS) == 0 && run->relocated) {
+		outdir = runs_outdir(r, run->id);
+		if (fs_rm_rf(outdir, &err) < 0)
+			log_warnx("run %s: cannot remove %s: %s", run->id, outdir, err.msg);
+	}
 	log_info("run %s finished: %s%s%s", run->id, state, error ? ": " : "", error ? error : "");
 	runs_changed(r, run->id, state, error);
 	free(outdir);
 	free(error);
+}
+
+/* Ends a run that never got to its scheduler's end (its inputs could not
+ * be fetched, its scheduler not started), from the reap event. */
+static void
+runs_fail_async(struct runs_run *run, int status, const char *msg)
+{
+	run->done = 1;
+	run->status = status ? status : CWLD_EXIT_FAILED;
+	free(run->msg);
+	run->msg = xstrdup(msg);
+	event_active(run->r->reap, 0, 0);
+}
+
+static void
+runs_uploaded(void *arg, const char *error)
+{
+	struct runs_run *run = arg;
+
+	run->up_done = 1;
+	if (error != NULL) {
+		run->status = CWLD_EXIT_FAILED;
+		free(run->msg);
+		run->msg = xasprintf("uploading the outputs to %s: %s", run->output_location,
+		    error);
+	} else {
+		long n;
+		long long bytes;
+
+		upload_stats(run->up, &n, &bytes);
+		log_info("run %s: uploaded %ld object%s (%lld bytes) to %s", run->id, n,
+		    n == 1 ? "" : "s", bytes, run->output_location);
+	}
+	event_active(run->r->reap, 0, 0);
+}
+
+/* Moves a successful run's outputs to STATE/outputs/<run> and starts
+ * sending them to its output_location; 0, or -1 with the run failed. */
+static int
+runs_upload_start(struct runs *r, struct runs_run *run)
+{
+	struct cwld_err err = { 0 };
+	char *outdir = runs_outdir(r, run->id);
+	int rc = -1;
+
+	if (fs_mkdir_p(outdir, &err) < 0 ||
+	    relocate_outputs_from(run->outputs, outdir, run->run_dir, &err) < 0) {
+		run->status = CWLD_EXIT_FAILED;
+		free(run->msg);
+		run->msg = xasprintf("cannot move the outputs to %s: %s", outdir, err.msg);
+		goto out;
+	}
+	run->relocated = 1;
+	run->up = upload_start(r->base, run->outputs, outdir, run->output_location, &r->o.s3,
+	    runs_uploaded, run, &err);
+	if (run->up == NULL) {
+		run->status = CWLD_EXIT_FAILED;
+		free(run->msg);
+		run->msg = xasprintf("uploading the outputs to %s: %s", run->output_location,
+		    err.msg);
+		goto out;
+	}
+	log_info("run %s: uploading its outputs to %s", run->id, run->output_location);
+	rc = 0;
+out:
+	free(outdir);
+	return rc;
 }
 
 static void
@@ -307,7 +420,11 @@ runs_reap_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (run = TAILQ_FIRST(&r->active); run != NULL; run = next) {
 		next = TAILQ_NEXT(run, entry);
-		if (!run->done)
+		if (!run->done || (run->up != NULL && !run->up_done))
+			continue;
+		/* a success is one only once its outputs are where it was told */
+		if (run->status == 0 && run->output_location != NULL && run->up == NULL &&
+		    !run->up_done && runs_upload_start(r, run) == 0)
 			continue;
 		TAILQ_REMOVE(&r->active, run, entry);
 		r->nactive--;
@@ -332,9 +449,11 @@ runs_check_one(json_t *obj, void *arg)
 
 	if (loc && strncmp(loc, "file:", 5) == 0)
 		p = uri_to_path(loc);
+	else if (loc && strncmp(loc, "s3://", 5) == 0)
+		return 0; /* fetched into the run's own directory */
 	else if (loc && uri_has_scheme(loc)) {
-		err_set(c->err, CWLD_EXIT_USAGE, "input location '%s': only local files "
-		    "under the daemon's roots are accepted", loc);
+		err_set(c->err, CWLD_EXIT_USAGE, "input location '%s': only s3:// and "
+		    "local files under the daemon's roots are accepted", loc);
 		return 1;
 	}
 	else if (loc)
@@ -380,12 +499,86 @@ runs_keep_text(const char *dir, const char *name, const char *text, struct cwld_
 	return path;
 }
 
+/* The run's scheduler, with the options recorded for it; starts the
+ * process. 0, or -1 with err. */
+static int
+runs_start_sched(struct runs *r, struct runs_run *run, struct cwld_err *err)
+{
+	const json_t *opt = run->options;
+	struct sched_opts so = { 0 };
+
+	so.run_id = run->id;
+	so.run_dir = run->run_dir;
+	so.parallel = (int)json_integer_value(json_object_get(opt, "parallel"));
+	if (so.parallel < 1)
+		so.parallel = r->o.default_parallel;
+	so.no_container = json_is_true(json_object_get(opt, "no_container"));
+	so.default_container = json_string_value(json_object_get(opt, "default_container"));
+	so.force_docker = json_is_true(json_object_get(opt, "force_docker")) ||
+	    (so.default_container != NULL && !so.no_container);
+	so.cache_dir = r->cache_dir;
+	so.pool = r->pool;
+	so.daemon = 1;
+	so.resume = run->resume;
+	if ((run->s = sched_new(r->base, r->st, &so, err)) == NULL)
+		return -1;
+	sched_set_observer(run->s, &runs_sched_observer, run);
+	return sched_process_start(run->s, run->process, run->inputs, "", NULL, NULL,
+	    runs_done_cb, run, err);
+}
+
+static void
+runs_fetched(void *arg, const char *error)
+{
+	struct runs_run *run = arg;
+	struct cwld_err err = { 0 };
+	json_t *filled;
+	long n;
+	long long bytes;
+
+	if (error != NULL) {
+		runs_fail_async(run, CWLD_EXIT_FAILED, error);
+		return;
+	}
+	fetch_stats(run->fetch, &n, &bytes);
+	log_info("run %s: fetched %ld object%s (%lld bytes) from S3", run->id, n,
+	    n == 1 ? "" : "s", bytes);
+	/* the copies are completed (size, checksum, listing) like any file */
+	filled = sched_fill_inputs(run->process, NULL, NULL, run->inputs, "file:///", 0, &err);
+	if (filled == NULL) {
+		char *why = xasprintf("inputs fetched from S3: %s", err.msg);
+
+		runs_fail_async(run, err.code, why);
+		free(why);
+		return;
+	}
+	json_decref(run->inputs);
+	run->inputs = filled;
+	if (runs_start_sched(run->r, run, &err) < 0)
+		runs_fail_async(run, err.code, err.msg);
+}
+
+/* Starts an active run: its s3:// inputs fetched first when it has any,
+ * then its scheduler. 0, or -1 with err (nothing started). */
+static int
+runs_launch(struct runs *r, struct runs_run *run, struct cwld_err *err)
+{
+	char *dir;
+
+	if (fetch_count(run->process, run->inputs) == 0)
+		return runs_start_sched(r, run, err);
+	dir = fs_join(run->run_dir, "inputs");
+	run->fetch = fetch_start(r->base, run->process, run->inputs, dir, &r->o.s3,
+	    runs_fetched, run, err);
+	free(dir);
+	return run->fetch != NULL ? 0 : -1;
+}
+
 int
 runs_submit(struct runs *r, const struct runs_request *req, char **id_out,
     struct cwld_err *err)
 {
 	struct runs_run *run = xcalloc(1, sizeof *run);
-	struct sched_opts so = { 0 };
 	struct runs_check chk = { req, err };
 	struct runs_guard guard = { 0 };
 	char *docdir = NULL, *wf = NULL, *jobpath = NULL, *base = NULL, *slashed = NULL;
@@ -438,12 +631,20 @@ runs_submit(struct runs *r, const struct runs_request *req, char **id_out,
 	if (req->check_path && params_walk_files(run->inputs, runs_check_one, &chk) != 0)
 		goto fail;
 
+	if (req->output_location != NULL) {
+		char *b = NULL, *pfx = NULL;
+
+		if (upload_parse_dest(req->output_location, &b, &pfx, err) < 0)
+			goto fail;
+		free(b);
+		free(pfx);
+	}
 	run->run_dir = xasprintf("%s/%s", r->work_dir, run->id);
-	options = json_pack("{s:i, s:b, s:b, s:s?, s:s, s:s}", "parallel",
+	options = json_pack("{s:i, s:b, s:b, s:s?, s:s, s:s, s:s?}", "parallel",
 	    req->parallel > 0 ? req->parallel : r->o.default_parallel,
 	    "no_container", req->no_container, "force_docker", req->force_docker,
 	    "default_container", req->default_container, "workflow", wf,
-	    "run_dir", run->run_dir);
+	    "run_dir", run->run_dir, "output_location", req->output_location);
 	if (store_run_create(r->st, run->id, json_string_value(json_object_get(run->process, "id")),
 	    run->inputs, err) < 0)
 		goto fail;
@@ -454,23 +655,14 @@ runs_submit(struct runs *r, const struct runs_request *req, char **id_out,
 
 	if (fs_mkdir_p(run->run_dir, err) < 0)
 		goto fail;
-	so.run_id = run->id;
-	so.run_dir = run->run_dir;
-	so.parallel = req->parallel > 0 ? req->parallel : r->o.default_parallel;
-	so.no_container = req->no_container;
-	so.force_docker = req->force_docker || (req->default_container && !req->no_container);
-	so.default_container = req->default_container;
-	so.cache_dir = r->cache_dir;
-	so.pool = r->pool;
-	so.daemon = 1;
-	if ((run->s = sched_new(r->base, r->st, &so, err)) == NULL)
-		goto fail;
-	sched_set_observer(run->s, &runs_sched_observer, run);
+	run->options = options;
+	options = NULL;
+	run->output_location = json_string_value(json_object_get(run->options,
+	    "output_location"));
 	TAILQ_INSERT_TAIL(&r->active, run, entry);
 	r->nactive++;
 	runs_changed(r, run->id, STORE_RUNNING, NULL);
-	if (sched_process_start(run->s, run->process, run->inputs, "", NULL, NULL,
-	    runs_done_cb, run, err) < 0) {
+	if (runs_launch(r, run, err) < 0) {
 		/* recorded as failed, reported to the caller */
 		run->done = 1;
 		run->status = err->code ? err->code : CWLD_EXIT_FAILED;
@@ -528,9 +720,30 @@ runs_cancel(struct runs *r, const char *run_id, int *finished, struct cwld_err *
 
 	*finished = 0;
 	TAILQ_FOREACH(run, &r->active, entry) {
-		if (strcmp(run->id, run_id) != 0 || run->done)
+		if (strcmp(run->id, run_id) != 0)
+			continue;
+		if (run->up != NULL && !run->up_done) {
+			/* what was stored stays; the run is not a success */
+			log_info("run %s: cancel requested while uploading", run_id);
+			upload_free(run->up);
+			run->up = NULL;
+			run->up_done = 1;
+			run->cancelled = 1;
+			runs_fail_async(run, CWLD_EXIT_FAILED,
+			    "cancelled while its outputs were uploaded");
+			return 0;
+		}
+		if (run->done)
 			continue;
 		log_info("run %s: cancel requested", run_id);
+		if (run->s == NULL) {
+			fetch_free(run->fetch);
+			run->fetch = NULL;
+			run->cancelled = 1;
+			runs_fail_async(run, CWLD_EXIT_FAILED,
+			    "cancelled while its inputs were fetched");
+			return 0;
+		}
 		sched_cancel(run->s);
 		return 0;
 	}
@@ -592,7 +805,6 @@ runs_resume_one(struct runs *r, const json_t *row, struct cwld_err *err)
 	const char *wf = json_string_value(json_object_get(opt, "workflow"));
 	const char *dir = json_string_value(json_object_get(opt, "run_dir"));
 	struct runs_run *run = xcalloc(1, sizeof *run);
-	struct sched_opts so = { 0 };
 
 	run->r = r;
 	run->id = xstrdup(id);
@@ -607,25 +819,13 @@ runs_resume_one(struct runs *r, const json_t *row, struct cwld_err *err)
 	run->inputs = json_incref(json_object_get((json_t *)row, "inputs"));
 	if (fs_mkdir_p(run->run_dir, err) < 0)
 		goto fail;
-	so.run_id = run->id;
-	so.run_dir = run->run_dir;
-	so.parallel = (int)json_integer_value(json_object_get(opt, "parallel"));
-	if (so.parallel < 1)
-		so.parallel = r->o.default_parallel;
-	so.no_container = json_is_true(json_object_get(opt, "no_container"));
-	so.force_docker = json_is_true(json_object_get(opt, "force_docker"));
-	so.default_container = json_string_value(json_object_get(opt, "default_container"));
-	so.cache_dir = r->cache_dir;
-	so.pool = r->pool;
-	so.daemon = 1;
-	so.resume = 1;
-	if ((run->s = sched_new(r->base, r->st, &so, err)) == NULL)
-		goto fail;
-	sched_set_observer(run->s, &runs_sched_observer, run);
+	run->options = json_is_object(opt) ? json_incref((json_t *)opt) : json_object();
+	run->output_location = json_string_value(json_object_get(run->options,
+	    "output_location"));
+	run->resume = 1;
 	TAILQ_INSERT_TAIL(&r->active, run, entry);
 	r->nactive++;
-	if (sched_process_start(run->s, run->process, run->inputs, "", NULL, NULL,
-	    runs_done_cb, run, err) < 0) {
+	if (runs_launch(r, run, err) < 0) {
 		run->done = 1;
 		run->status = err->code ? err->code : CWLD_EXIT_FAILED;
 		run->msg = xstrdup(err->msg);
@@ -702,7 +902,7 @@ runs_detach(struct runs *r)
 	struct runs_run *run;
 
 	TAILQ_FOREACH(run, &r->active, entry)
-		if (!run->done)
+		if (!run->done && run->s != NULL)
 			sched_detach(run->s);
 	r->detached = 1;
 }

@@ -755,6 +755,17 @@ s3_settings(const struct s3 *s3)
 static void s3_op_free(struct s3_op *op);
 static void s3_op_stop(struct s3_op *op);
 
+int
+s3_pending(const struct s3 *s3)
+{
+	const struct s3_op *op;
+	int n = 0;
+
+	TAILQ_FOREACH(op, &s3->ops, entry)
+		n++;
+	return n;
+}
+
 void
 s3_free(struct s3 *s3)
 {

@@ -431,7 +431,7 @@ server_post_run(struct server *srv, struct server_ctx *c)
 {
 	static const char *const known[] = { "workflow", "workflow_text", "inputs",
 		"inputs_text", "parallel", "labels", "no_container", "force_docker",
-		"default_container", NULL };
+		"default_container", "output_location", NULL };
 	struct cwld_err err = { 0 };
 	json_error_t jerr;
 	json_t *body = NULL, *v;
@@ -470,6 +470,8 @@ server_post_run(struct server *srv, struct server_ctx *c)
 	SERVER_FIELD("force_docker", json_is_boolean(v), "true or false")
 	SERVER_FIELD("default_container", json_is_string(v) && json_string_length(v) > 0 &&
 	    json_string_length(v) < 256, "an image name")
+	SERVER_FIELD("output_location", json_is_string(v) && json_string_length(v) > 5 &&
+	    json_string_length(v) < 1024, "a string (s3://bucket/prefix)")
 #undef SERVER_FIELD
 	if ((v = json_object_get(body, "labels")) != NULL && (bad = server_labels_bad(v))) {
 		server_error(srv, c->req, 400, "bad_request", "%s", bad);
@@ -536,6 +538,7 @@ server_submit(struct server *srv, struct evhttp_request *req, const json_t *body
 	rq.no_container = json_is_true(json_object_get(body, "no_container"));
 	rq.force_docker = json_is_true(json_object_get(body, "force_docker"));
 	rq.default_container = json_string_value(json_object_get(body, "default_container"));
+	rq.output_location = json_string_value(json_object_get(body, "output_location"));
 	rq.check_path = server_check_path;
 	rq.check_arg = &chk;
 	if (runs_submit(srv->runs, &rq, &id, &err) < 0) {

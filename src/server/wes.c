@@ -162,11 +162,13 @@ wes_service_info(struct server *srv, struct server_ctx *c)
 	versions = json_array();
 	for (i = 0; wes_cwl_versions[i]; i++)
 		json_array_append_new(versions, json_string(wes_cwl_versions[i]));
-	params = json_pack("[{s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s}]",
+	params = json_pack("[{s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s},"
+	    " {s:s, s:s, s:s}]",
 	    "name", "parallel", "type", "int",
 	    "name", "no_container", "type", "bool", "default_value", "false",
 	    "name", "force_docker", "type", "bool", "default_value", "false",
-	    "name", "default_container", "type", "string", "default_value", "");
+	    "name", "default_container", "type", "string", "default_value", "",
+	    "name", "output_location", "type", "string", "default_value", "");
 	origin = wes_origin(srv, c);
 	url = xasprintf("%s/openapi.json", origin);
 	max_body = xasprintf("%zu", srv->max_body);
@@ -212,6 +214,7 @@ struct wes_submit {
 	struct confine *att; /* attdir as a root, for the inputs' paths */
 	int parallel, no_container, force_docker;
 	const char *default_container; /* borrowed from engine_v */
+	const char *output_location;   /* borrowed from engine_v */
 };
 
 static void
@@ -374,10 +377,16 @@ wes_engine_params(struct wes_submit *s, struct cwld_err *err)
 				return err_set(err, CWLD_EXIT_USAGE, "workflow_engine_parameters: "
 				    "'default_container' must be an image name");
 			s->default_container = json_string_value(v);
+		} else if (strcmp(k, "output_location") == 0) {
+			if (!json_is_string(v) || json_string_length(v) >= 1024 ||
+			    strlen(json_string_value(v)) != json_string_length(v))
+				return err_set(err, CWLD_EXIT_USAGE, "workflow_engine_parameters: "
+				    "'output_location' must be a string (s3://bucket/prefix)");
+			s->output_location = json_string_value(v);
 		} else
 			return err_set(err, CWLD_EXIT_USAGE, "workflow_engine_parameters: unknown "
 			    "parameter '%s' (known: parallel, no_container, force_docker, "
-			    "default_container)", k);
+			    "default_container, output_location)", k);
 	}
 	return 0;
 }
@@ -773,6 +782,7 @@ wes_post_run(struct server *srv, struct server_ctx *c)
 	rq.no_container = s.no_container;
 	rq.force_docker = s.force_docker;
 	rq.default_container = s.default_container;
+	rq.output_location = s.output_location;
 	rq.check_path = wes_check_path;
 	rq.check_arg = &chk;
 	if (runs_submit(srv->runs, &rq, &id, &err) < 0) {
@@ -1024,6 +1034,10 @@ wes_run_log(const json_t *run, const char *origin)
 	if (json_is_string(json_object_get(opts, "default_container"))) {
 		json_array_append_new(cmd, json_string("--default-container"));
 		json_array_append(cmd, json_object_get(opts, "default_container"));
+	}
+	if (json_is_string(json_object_get(opts, "output_location"))) {
+		json_array_append_new(cmd, json_string("--output-location"));
+		json_array_append(cmd, json_object_get(opts, "output_location"));
 	}
 	json_array_append(cmd, json_is_string(wf) ? (json_t *)wf : json_object_get(run, "process"));
 	json_object_set_new(l, "cmd", cmd);

@@ -7,14 +7,18 @@
 # path-style and virtual-host URLs, credentials from flags, AWS_* and
 # ~/.aws; wrong credentials, a missing bucket, a missing key and a server
 # killed in the middle of a transfer each give S3's or curl's message and
-# leave no file behind.
+# leave no file behind. Then cwld run with s3:// inputs and
+# --output-location, and a daemon's runs with s3:// inputs and
+# output_location, outputs checked object by object in the bucket.
 . "$(dirname "$0")/lib.sh"
 MOTO=$CWLD_SOURCE_DIR/tests/integration/s3/moto.sh
 : "${CWLD_BUILD_DIR:=$(dirname "$CWLD")}"
 TOOL=$CWLD_BUILD_DIR/s3_tool
 M1=$TMP/moto1
 M2=$TMP/moto2
+DPID=
 cleanup() {
+	[ -z "$DPID" ] || kill -TERM "$DPID" 2>/dev/null || true
 	bash "$MOTO" stop "$M1" >/dev/null 2>&1 || true
 	bash "$MOTO" stop "$M2" >/dev/null 2>&1 || true
 	rm -rf "$TMP"
@@ -315,6 +319,242 @@ check "wrong credentials fail the run" grep -qE \
 	'^cwld run: s3: (GET|LIST) s3://cwld-in/wf/[^:]*: SignatureDoesNotMatch: ' "$TMP/wfbad.err"
 check "  with exit status 1" [ "$RC" = 1 ]
 check "and leave no work directory behind" [ -z "$(ls -A "$TMP/state/runs" 2>/dev/null)" ]
+
+# --- cwld run --output-location: outputs stored in S3 ---------------------------
+# s3get KEY: the object's bytes on stdout
+s3get() { s3t get "s3://$1" "$TMP/obj" >/dev/null 2>&1 && cat "$TMP/obj"; }
+# objs JSON: "LOCATION SIZE HAS_PATH" of every File and Directory in an
+# output object
+objs() {
+	python3 -c 'import json, sys
+def walk(v):
+    if isinstance(v, list):
+        for x in v: walk(x)
+    elif isinstance(v, dict):
+        if v.get("class") in ("File", "Directory"):
+            print(v["location"], v.get("size", "-"), "path" in v or "dirname" in v)
+            walk(v.get("listing", [])); walk(v.get("secondaryFiles", []))
+        else:
+            for x in v.values(): walk(x)
+walk(json.load(open(sys.argv[1])))' "$1"
+}
+run up env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" HOME="$TMP/nohome" \
+	"$CWLD" run --no-container --state-dir "$TMP/state" --s3-endpoint "$URL" \
+	--output-location s3://cwld-out/runs/one "$WF" "$TMP/job.yml"
+check "a run with s3:// inputs and --output-location succeeds" [ "$RC" = 0 ]
+objs "$TMP/up.out" >"$TMP/up.objs"
+check "its output object has the three Files at s3:// locations, no path" [ "$(sort "$TMP/up.objs")" = \
+	"$(printf 's3://cwld-out/runs/one/count.txt 2 False\ns3://cwld-out/runs/one/joined.txt 8 False\ns3://cwld-out/runs/one/listing.txt 24 False')" ]
+check "  with their sha1 checksums" [ "$(grep -c '"checksum": "sha1\$' "$TMP/up.out")" = 3 ]
+check "joined.txt is stored, content and size" [ "$(s3get cwld-out/runs/one/joined.txt)" = "$(printf 'AAA\nBBB')" ]
+check "listing.txt too" [ "$(s3get cwld-out/runs/one/listing.txt)" = "$(printf './sub dir/y.bin\n./x.txt')" ]
+check "count.txt too" [ "$(s3get cwld-out/runs/one/count.txt | tr -d ' ')" = 4 ]
+while read -r loc size _; do
+	s3t head "$loc" >"$TMP/h.out" 2>&1
+	check "  $loc holds $size bytes, as reported" grep -q "ok size=$size " "$TMP/h.out"
+done <"$TMP/up.objs"
+check "the uploads were logged" has up.err 'uploaded 3 objects (34 bytes) to s3://cwld-out/runs/one'
+check "no local copy is left without --outdir (staged in the work dir, removed)" \
+	[ -z "$(ls -A "$TMP/state/runs" 2>/dev/null)" ]
+
+DWF=$CWLD_SOURCE_DIR/tests/integration/s3/dirout.cwl
+run updir env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" HOME="$TMP/nohome" \
+	"$CWLD" run --no-container --state-dir "$TMP/state" --s3-endpoint "$URL" --outdir "$TMP/updir.outdir" \
+	--output-location s3://cwld-out/runs/two/ "$DWF"
+check "a Directory output goes up as its files" [ "$RC" = 0 ]
+s3t ls s3://cwld-out/runs/two/ 2>/dev/null | grep -v ': ok ' | cut -d' ' -f1-2 | sort >"$TMP/updir.ls"
+check "  PREFIX/NAME/..., an empty directory as a 'NAME/' marker" [ "$(cat "$TMP/updir.ls")" = \
+	"$(printf '0 runs/two/out/empty/\n3 runs/two/out/1.txt\n3 runs/two/out/sub/2\n3 runs/two/top.txt')" ]
+check "  the nested file with a space in its name" [ "$(s3get 'cwld-out/runs/two/out/sub/2 two.txt')" = two ]
+check "  the Directory's location is its prefix" grep -q '"location": "s3://cwld-out/runs/two/out/"' "$TMP/updir.out"
+check "  its listing points into it" grep -q '"location": "s3://cwld-out/runs/two/out/sub/2 two.txt"' "$TMP/updir.out"
+check "with --outdir the local copies stay" [ "$(cat "$TMP/updir.outdir/out/sub/2 two.txt" 2>/dev/null)" = two ]
+printf '%s\n' 'a: {class: File, location: s3://cwld-out/runs/two/top.txt}' \
+	'b: {class: File, location: s3://cwld-out/runs/two/out/1.txt}' \
+	'd: {class: Directory, location: s3://cwld-out/runs/two/out/}' >"$TMP/back.yml"
+cwld_s3 back "$SK" "$TMP/back.yml"
+check "the uploaded outputs read back as inputs of another run" \
+	[ "$(cat "$TMP/back.outdir/listing.txt" 2>/dev/null)" = "$(printf './1.txt\n./sub/2 two.txt')" ]
+
+run upnob env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" HOME="$TMP/nohome" \
+	"$CWLD" run --no-container --state-dir "$TMP/state2" --s3-endpoint "$URL" \
+	--output-location s3://cwld-nosuch/out "$WF" "$TMP/job.yml"
+check "an output location in a missing bucket fails the run, exit status 1" [ "$RC" = 1 ]
+check "  naming the location, the file and S3's error" grep -qE \
+	"^cwld run: run [0-9a-f]+ failed: uploading the outputs to s3://cwld-nosuch/out: uploading '[^']+/outputs/[a-z]+.txt': s3: PUT s3://cwld-nosuch/out/[a-z]+.txt: NoSuchBucket: " "$TMP/upnob.err"
+check "  and prints no output object" [ ! -s "$TMP/upnob.out" ]
+check "  the run is recorded failed, with that reason" [ "$(sql "$TMP/state2/cwld.db" \
+	"select count(*) from runs where state = 'failed' and error like '%cwld-nosuch/out%NoSuchBucket%'")" = 1 ]
+check "  the local outputs stay, in the work dir" [ -n "$(ls "$TMP"/state2/runs/*/outputs/joined.txt 2>/dev/null)" ]
+run upbad "$CWLD" run --no-container --state-dir "$TMP/state2" --output-location http://x/y "$WF" "$TMP/job.yml"
+check "an output location that is not s3:// is a usage error (2), before the run" [ "$RC" = 2 ]
+check "  saying so" has upbad.err 'only s3://bucket/prefix is supported'
+
+# SIGINT while a large output goes up in parts: the upload is cancelled and
+# its multipart upload aborted on the server before cwld exits
+printf '%s\n' 'cwlVersion: v1.2' 'class: CommandLineTool' \
+	"baseCommand: [sh, -c, 'head -c 157286400 /dev/zero > big.bin']" 'inputs: []' \
+	'outputs: {f: {type: File, outputBinding: {glob: big.bin}}}' >"$TMP/big.cwl"
+env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" HOME="$TMP/nohome" \
+	"$CWLD" run --no-container --state-dir "$TMP/state3" --s3-endpoint "$URL" \
+	--output-location s3://cwld-out/runs/int/ "$TMP/big.cwl" >"$TMP/upint.out" 2>"$TMP/upint.err" &
+UPID=$!
+for _ in $(seq 1 2000); do
+	ls "$TMP"/state3/runs/*/outputs/big.bin >/dev/null 2>&1 && break
+	sleep 0.01
+done
+sleep 0.3
+kill -INT "$UPID"
+RC=0
+wait "$UPID" || RC=$?
+check "SIGINT during the upload of a 150 MiB output fails the run (exit 1)" [ "$RC" = 1 ]
+check "  saying the uploads were cancelled" grep -q 'failed: uploading the outputs to s3://cwld-out/runs/int/: cancelled' "$TMP/upint.err"
+check "  no output object" [ ! -s "$TMP/upint.out" ]
+check "  no multipart upload is left behind" [ "$(uploads cwld-out)" = 0 ]
+check "  and no object" [ -z "$(s3t ls s3://cwld-out/runs/int/ 2>/dev/null | grep -v ': ok ')" ]
+
+# --- the daemon: s3:// inputs and output_location --------------------------------
+MURL=$URL
+# dstart: a daemon on TMP/dstate with moto as its S3 and keys in AWS_*;
+# sets DPID and DURL
+dstart() {
+	env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" HOME="$TMP/nohome" \
+		"$CWLD" serve --listen 127.0.0.1:0 --state-dir "$TMP/dstate" \
+		--root "$CWLD_SOURCE_DIR/tests/integration/s3" --s3-endpoint "$MURL" \
+		>"$TMP/serve.out" 2>>"$TMP/serve.err" &
+	DPID=$!
+	DURL=
+	for _ in $(seq 1 200); do
+		DURL=$(sed -n 's/^listening on //p' "$TMP/serve.out")
+		[ -n "$DURL" ] && break
+		sleep 0.05
+	done
+}
+dstart
+check "a daemon with --s3-endpoint starts" [ -n "$DURL" ]
+# dreq METHOD PATH [curl args]: the body on stdout, the status in $TMP/code
+dreq() {
+	local m=$1 p=$2
+	shift 2
+	curl -s -o "$TMP/body" -w '%{http_code}' -X "$m" "$DURL$p" "$@" >"$TMP/code" || echo 000 >"$TMP/code"
+	cat "$TMP/body"
+}
+jget() { python3 -c 'import json,sys; v=json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v[int(k)] if isinstance(v, list) else v.get(k)
+print("" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else v))' "$1"; }
+# dwait RUN: until it has ended; its final state on stdout
+dwait() {
+	local st=
+	for _ in $(seq 1 600); do
+		st=$(dreq GET "/api/v1/runs/$1" | jget state)
+		case $st in success | failed | cancelled) break ;; esac
+		sleep 0.1
+	done
+	echo "$st"
+}
+JOB='"inputs": {"a": {"class": "File", "location": "s3://cwld-in/wf/a.txt"},
+	"b": {"class": "File", "location": "s3://cwld-in/wf/b.txt"},
+	"d": {"class": "Directory", "location": "s3://cwld-in/wf/dir"}}'
+drun() { # drun EXTRA_FIELDS: a run of wf.cwl with the s3:// job; its id
+	dreq POST /api/v1/runs -H 'Content-Type: application/json' \
+		-d "{\"workflow\": \"wf.cwl\", \"no_container\": true, $1 $JOB}" | jget id
+}
+rid=$(drun '"output_location": "s3://cwld-out/daemon/ok",')
+check "a run with s3:// inputs and output_location is accepted (201)" [ "$(cat "$TMP/code")" = 201 ] && [ -n "$rid" ]
+check "  and ends success" [ "$(dwait "$rid")" = success ]
+dreq GET "/api/v1/runs/$rid" | jget outputs >"$TMP/dout.json"
+objs "$TMP/dout.json" | sort >"$TMP/dout.objs"
+check "  its outputs have s3:// locations under the prefix, sizes, no path" [ "$(cat "$TMP/dout.objs")" = \
+	"$(printf 's3://cwld-out/daemon/ok/count.txt 2 False\ns3://cwld-out/daemon/ok/joined.txt 8 False\ns3://cwld-out/daemon/ok/listing.txt 24 False')" ]
+check "  and sha1 checksums" [ "$(grep -o '"checksum": "sha1\$[0-9a-f]*"' "$TMP/dout.json" | wc -l)" = 3 ]
+while read -r loc size _; do
+	s3t head "$loc" >"$TMP/h.out" 2>&1
+	check "  $loc exists with $size bytes" grep -q "ok size=$size " "$TMP/h.out"
+done <"$TMP/dout.objs"
+check "  joined.txt holds both inputs" [ "$(s3get cwld-out/daemon/ok/joined.txt)" = "$(printf 'AAA\nBBB')" ]
+check "  listing.txt the Directory's files" [ "$(s3get cwld-out/daemon/ok/listing.txt)" = "$(printf './sub dir/y.bin\n./x.txt')" ]
+check "  the daemon logged the fetch and the upload" grep -q "run $rid: uploaded 3 objects (34 bytes) to s3://cwld-out/daemon/ok" "$TMP/serve.err"
+check "  no local copy of the outputs is kept" [ ! -e "$TMP/dstate/outputs/$rid" ]
+
+rid=$(drun '"output_location": "s3://cwld-nosuch/d",')
+check "a run whose output bucket is missing is accepted" [ "$(cat "$TMP/code")" = 201 ]
+check "  and ends failed" [ "$(dwait "$rid")" = failed ]
+dreq GET "/api/v1/runs/$rid" >"$TMP/dfail.json"
+check "  its error names the location, the file and S3's error" grep -qE \
+	"uploading the outputs to s3://cwld-nosuch/d: uploading '[^']+': s3: PUT s3://cwld-nosuch/d/[a-z]+.txt: NoSuchBucket: " \
+	<<<"$(jget error <"$TMP/dfail.json")"
+check "  and it reports no outputs" [ -z "$(jget outputs <"$TMP/dfail.json")" ]
+check "  (they stay in STATE/outputs/<run>)" [ -e "$TMP/dstate/outputs/$rid/joined.txt" ]
+
+rid=$(dreq POST /api/v1/runs -H 'Content-Type: application/json' \
+	-d '{"workflow": "wf.cwl", "no_container": true, "inputs": {"a": {"class": "File", "location": "s3://cwld-in/wf/nope"},
+	"b": {"class": "File", "location": "s3://cwld-in/wf/b.txt"}, "d": {"class": "Directory", "location": "s3://cwld-in/wf/dir"}}}' | jget id)
+check "a run with a missing s3:// input ends failed" [ "$(dwait "$rid")" = failed ]
+check "  with S3's message" [ "$(dreq GET "/api/v1/runs/$rid" | jget error)" = \
+	's3: GET s3://cwld-in/wf/nope: NoSuchKey: The specified key does not exist.' ]
+dreq POST /api/v1/runs -H 'Content-Type: application/json' \
+	-d "{\"workflow\": \"wf.cwl\", \"output_location\": \"http://x/y\", $JOB}" >"$TMP/dbad.json"
+check "an output_location that is not s3:// is a 400" [ "$(cat "$TMP/code")" = 400 ]
+check "  saying so" grep -q 'only s3://bucket/prefix is supported' "$TMP/dbad.json"
+dreq POST /api/v1/runs -H 'Content-Type: application/json' \
+	-d '{"workflow": "wf.cwl", "inputs": {"a": {"class": "File", "location": "http://example.com/a"}}}' >/dev/null
+check "other remote input locations are still refused (400)" [ "$(cat "$TMP/code")" = 400 ]
+
+python3 -c 'import json, sys; print(json.dumps({"workflow_text": open(sys.argv[1]).read(),
+	"no_container": True, "output_location": "s3://cwld-out/daemon/int"}))' "$TMP/big.cwl" >"$TMP/dbig.json"
+rid=$(dreq POST /api/v1/runs -H 'Content-Type: application/json' -d @"$TMP/dbig.json" | jget id)
+for _ in $(seq 1 2000); do
+	[ -e "$TMP/dstate/outputs/$rid/big.bin" ] && break
+	sleep 0.01
+done
+check "while its outputs go up, a run is still running" [ "$(dreq GET "/api/v1/runs/$rid" | jget state)" = running ]
+sleep 0.3
+dreq POST "/api/v1/runs/$rid/cancel" >/dev/null
+check "  a cancel then is accepted (202)" [ "$(cat "$TMP/code")" = 202 ]
+check "  the run ends cancelled" [ "$(dwait "$rid")" = cancelled ]
+check "  saying when" [ "$(dreq GET "/api/v1/runs/$rid" | jget error)" = 'cancelled while its outputs were uploaded' ]
+sleep 1
+check "  its multipart upload is aborted on the server" [ "$(uploads cwld-out)" = 0 ]
+
+run dsub "$CWLD" submit --server "$DURL" --wait --output-location s3://cwld-out/daemon/cli \
+	"$CWLD_SOURCE_DIR/tests/integration/s3/wf.cwl" "$TMP/job.yml"
+check "cwld submit --output-location --wait succeeds" [ "$RC" = 0 ]
+check "  and prints the output object with s3:// locations" grep -q '"location": "s3://cwld-out/daemon/cli/joined.txt"' "$TMP/dsub.out"
+check "  whose objects exist" [ "$(s3get cwld-out/daemon/cli/joined.txt)" = "$(printf 'AAA\nBBB')" ]
+RC=0
+kill -TERM "$DPID" 2>/dev/null && wait "$DPID" || RC=$?
+DPID=
+check "the daemon stops cleanly (status 0)" [ "$RC" = 0 ]
+
+# a daemon stopped while a run's step runs: the next one fetches its s3://
+# input again, runs the step and uploads
+printf '%s\n' 'cwlVersion: v1.2' 'class: CommandLineTool' \
+	"baseCommand: [sh, -c, 'sleep 2; cat \"\$0\" > copy.txt']" \
+	'inputs: {a: {type: File, inputBinding: {position: 1}}}' \
+	'outputs: {c: {type: File, outputBinding: {glob: copy.txt}}}' >"$TMP/slow.cwl"
+python3 -c 'import json, sys; print(json.dumps({"workflow_text": open(sys.argv[1]).read(),
+	"no_container": True, "output_location": "s3://cwld-out/daemon/resumed",
+	"inputs": {"a": {"class": "File", "location": "s3://cwld-in/wf/a.txt"}}}))' "$TMP/slow.cwl" >"$TMP/dslow.json"
+dstart
+rid=$(dreq POST /api/v1/runs -H 'Content-Type: application/json' -d @"$TMP/dslow.json" | jget id)
+for _ in $(seq 1 200); do
+	grep -q "run $rid: step 'main' started" "$TMP/serve.err" && break
+	sleep 0.05
+done
+kill -TERM "$DPID" 2>/dev/null && wait "$DPID" || true
+check "a run stopped with the daemon mid-step is still running" \
+	[ "$(sql "$TMP/dstate/cwld.db" "select state from runs where id = '$rid'")" = running ]
+dstart
+check "  the next daemon resumes it, to success" [ "$(dwait "$rid")" = success ]
+check "  with its output in S3" [ "$(dreq GET "/api/v1/runs/$rid" | jget outputs.c.location)" = \
+	s3://cwld-out/daemon/resumed/copy.txt ] && [ "$(s3get cwld-out/daemon/resumed/copy.txt)" = AAA ]
+check "  (its input fetched again)" [ "$(grep -c "run $rid: fetched 1 object (4 bytes) from S3" "$TMP/serve.err")" = 2 ]
+RC=0
+kill -TERM "$DPID" 2>/dev/null && wait "$DPID" || RC=$?
+DPID=
+check "the daemons stop cleanly" [ "$RC" = 0 ]
+check "  with no sanitizer report" [ -z "$(grep Sanitizer "$TMP/serve.err")" ]
 
 # --- the server killed in the middle of a transfer -----------------------------
 URL2=$(bash "$MOTO" start "$M2")
