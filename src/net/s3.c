@@ -119,6 +119,7 @@ struct s3_op {
 	struct s3_slot *parts;
 	int nparts, next_part, inflight, done_parts;
 	int aborting;
+	int cancelled;         /* by s3_cancel while its Create was on the way */
 
 	/* LIST */
 	char *prefix, *delimiter, *token;
@@ -1653,6 +1654,13 @@ s3_mp_create_done(void *arg, const struct http_response *res)
 		s3_op_finish(op);
 		return;
 	}
+	if (op->cancelled) {
+		op->stage = S3_ST_ABORT;
+		op->aborting = 1;
+		op->req.attempt = 0;
+		s3_slot_send(&op->req);
+		return;
+	}
 	op->parts = xcalloc((size_t)op->nparts, sizeof *op->parts);
 	for (i = 0, off = 0; i < op->nparts; i++, off += op->part_size) {
 		op->parts[i].op = op;
@@ -2078,6 +2086,18 @@ s3_cancel(struct s3_op *op)
 	if (op == NULL)
 		return;
 	s3 = op->s3;
+	if (op->kind == S3_PUT && op->stage == S3_ST_CREATE && op->req.xfer != NULL &&
+	    !s3->closing) {
+		/* CreateMultipartUpload is on its way: the upload its answer
+		 * names would stay on the server. The answer is let in, and
+		 * that upload aborted (s3_mp_create_done); nobody is told. */
+		op->cb = NULL;
+		op->cancelled = 1;
+		if (op->fd != -1)
+			close(op->fd);
+		op->fd = -1;
+		return;
+	}
 	TAILQ_REMOVE(&s3->ops, op, entry);
 	s3_op_stop(op);
 	if (op->kind == S3_PUT && op->upload_id != NULL &&

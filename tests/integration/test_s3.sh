@@ -169,6 +169,11 @@ uploads() {
 check "leaves no multipart upload behind (AbortMultipartUpload)" [ "$(uploads cwld-out)" = 0 ]
 run cancelhead s3t head s3://cwld-out/cancelled.bin
 check "and no object" has cancelhead.err NotFound
+# cancelled at once, while CreateMultipartUpload is still on its way: its
+# answer is let in and the upload it names aborted
+run cancel0 s3t put "$TMP/up/big.bin" s3://cwld-out/cancelled0.bin --cancel-after-ms 1
+check "an upload cancelled before its CreateMultipartUpload is answered" has cancel0.out 'cancelled'
+check "leaves no multipart upload behind either" [ "$(uploads cwld-out)" = 0 ]
 
 # --- transfers broken while the server stays: retried, resumed --------------
 # proxy MODE CUTS BYTES: cutproxy.py in front of moto; sets PX_URL, PX_PID
