@@ -27,7 +27,9 @@ enum {
  *                  the profile in the config file; https://s3.REGION.amazonaws.com
  *   region         AWS_REGION, AWS_DEFAULT_REGION, region of the profile in
  *                  the config file; us-east-1
- *   credentials    AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+
+ *   credentials    access_key + secret_key, else the profile's keys in
+ *                  credentials_file, else
+ *                  AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+
  *                  AWS_SESSION_TOKEN), else the profile's keys in the
  *                  credentials file (AWS_SHARED_CREDENTIALS_FILE or
  *                  ~/.aws/credentials), else in the config file
@@ -42,6 +44,11 @@ struct s3_config {
 	const char *secret_key;
 	const char *session_token;
 	const char *profile;
+	const char *credentials_file; /* a file in ~/.aws/credentials form
+	                              * whose profile must hold the keys: wins
+	                              * over AWS_* keys and the shared files
+	                              * (--s3-credentials; keeps secrets out
+	                              * of the command line) */
 	int addressing;              /* S3_ADDR_* */
 	int64_t multipart_threshold; /* 0: 16 MiB; files at least this large
 	                              * go up in parts */

@@ -109,6 +109,9 @@ run_usage(FILE *f)
 	    "                          (default: $AWS_PROFILE, else default); keys come\n"
 	    "                          from $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY and\n"
 	    "                          $AWS_SESSION_TOKEN, else from the profile\n"
+	    "  --s3-credentials FILE   the keys from this file instead, in the form of\n"
+	    "                          ~/.aws/credentials (the profile's section): keeps\n"
+	    "                          them off the command line and the environment\n"
 	    "  --s3-addressing HOW     path (bucket in the path, the default with an\n"
 	    "                          endpoint) or virtual-host (bucket.host, AWS's)\n"
 	    "  --progress WHEN         live step status on stderr: auto (default: when\n"
@@ -292,6 +295,7 @@ cmd_run(int argc, char **argv)
 		{ "s3-endpoint", required_argument, NULL, 'E' },
 		{ "s3-region", required_argument, NULL, 'R' },
 		{ "s3-profile", required_argument, NULL, 'S' },
+		{ "s3-credentials", required_argument, NULL, 'K' },
 		{ "s3-addressing", required_argument, NULL, 'A' },
 		{ "output-location", required_argument, NULL, 'O' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -359,6 +363,7 @@ cmd_run(int argc, char **argv)
 		case 'E': s3cfg.endpoint = optarg; break;
 		case 'R': s3cfg.region = optarg; break;
 		case 'S': s3cfg.profile = optarg; break;
+		case 'K': s3cfg.credentials_file = optarg; break;
 		case 'A':
 			if (cli_parse_s3_addressing("run", optarg, &s3cfg.addressing) < 0)
 				return CWLD_EXIT_USAGE;

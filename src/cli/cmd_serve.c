@@ -81,6 +81,8 @@ serve_usage(FILE *f)
 	    "                       $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY and\n"
 	    "                       $AWS_SESSION_TOKEN, else from the profile. One set of\n"
 	    "                       settings for all runs, read at start\n"
+	    "  --s3-credentials FILE  the keys from this file instead, in the form of\n"
+	    "                       ~/.aws/credentials (the profile's section)\n"
 	    "  --s3-addressing HOW  path (bucket in the path, the default with an\n"
 	    "                       endpoint) or virtual-host (bucket.host, AWS's)\n"
 	    "  --airflow-url URL    mirror every run into the Apache Airflow (2.x or 3.x)\n"
@@ -141,6 +143,7 @@ cmd_serve(int argc, char **argv)
 		{ "s3-endpoint", required_argument, NULL, 'E' },
 		{ "s3-region", required_argument, NULL, 'R' },
 		{ "s3-profile", required_argument, NULL, 'F' },
+		{ "s3-credentials", required_argument, NULL, 'K' },
 		{ "s3-addressing", required_argument, NULL, 'Z' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -200,6 +203,7 @@ cmd_serve(int argc, char **argv)
 		case 'E': ro.s3.endpoint = optarg; s3_flags++; break;
 		case 'R': ro.s3.region = optarg; s3_flags++; break;
 		case 'F': ro.s3.profile = optarg; s3_flags++; break;
+		case 'K': ro.s3.credentials_file = optarg; s3_flags++; break;
 		case 'Z':
 			s3_flags++;
 			if (cli_parse_s3_addressing("serve", optarg, &ro.s3.addressing) < 0)

@@ -558,7 +558,14 @@ s3_resolve(const struct s3_config *cfg, struct s3_resolved *out,
 	if (profile == NULL)
 		profile = "default";
 	home = s3_env("HOME");
-	if ((v = s3_env("AWS_SHARED_CREDENTIALS_FILE")) != NULL)
+	if (cfg->credentials_file != NULL) {
+		if (access(cfg->credentials_file, R_OK) != 0) {
+			err_set(err, CWLD_EXIT_USAGE, "s3: credentials file '%s': %s",
+			    cfg->credentials_file, strerror(errno));
+			goto out;
+		}
+		kpath = xstrdup(cfg->credentials_file);
+	} else if ((v = s3_env("AWS_SHARED_CREDENTIALS_FILE")) != NULL)
 		kpath = xstrdup(v);
 	else if (home != NULL)
 		kpath = xasprintf("%s/.aws/credentials", home);
@@ -584,6 +591,19 @@ s3_resolve(const struct s3_config *cfg, struct s3_resolved *out,
 		if (cfg->session_token != NULL)
 			out->session_token = xstrdup(cfg->session_token);
 		out->cred_source = xstrdup("explicit");
+	} else if (cfg->credentials_file != NULL) {
+		out->access_key = ktext != NULL ?
+		    s3_ini_get(ktext, profile, "aws_access_key_id") : NULL;
+		out->secret_key = ktext != NULL ?
+		    s3_ini_get(ktext, profile, "aws_secret_access_key") : NULL;
+		if (out->access_key == NULL || out->secret_key == NULL) {
+			err_set(err, CWLD_EXIT_USAGE, "s3: credentials file '%s': "
+			    "profile '%s' has no aws_access_key_id and "
+			    "aws_secret_access_key", cfg->credentials_file, profile);
+			goto out;
+		}
+		out->session_token = s3_ini_get(ktext, profile, "aws_session_token");
+		out->cred_source = xstrdup(cfg->credentials_file);
 	} else if ((v = s3_env("AWS_ACCESS_KEY_ID")) != NULL) {
 		if (s3_env("AWS_SECRET_ACCESS_KEY") == NULL) {
 			err_set(err, CWLD_EXIT_USAGE, "s3: AWS_ACCESS_KEY_ID is "

@@ -324,6 +324,18 @@ check "wrong credentials fail the run" grep -qE \
 	'^cwld run: s3: (GET|LIST) s3://cwld-in/wf/[^:]*: SignatureDoesNotMatch: ' "$TMP/wfbad.err"
 check "  with exit status 1" [ "$RC" = 1 ]
 check "and leave no work directory behind" [ -z "$(ls -A "$TMP/state/runs" 2>/dev/null)" ]
+# --s3-credentials FILE: the keys from a file, not the environment (whose
+# wrong keys it overrides)
+printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$AK" "$SK" >"$TMP/creds.ini"
+run wfcreds env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY=wrong-secret HOME="$TMP/nohome" \
+	"$CWLD" run --no-container --state-dir "$TMP/state" --s3-endpoint "$URL" \
+	--s3-credentials "$TMP/creds.ini" --outdir "$TMP/wfcreds.outdir" "$WF" "$TMP/job.yml"
+check "--s3-credentials FILE: the run reads the bucket with the file's keys" [ "$RC" = 0 ]
+check "  and its outputs are there" [ "$(cat "$TMP/wfcreds.outdir/joined.txt" 2>/dev/null)" = "$(printf 'AAA\nBBB')" ]
+run wfnocreds "$CWLD" run --no-container --state-dir "$TMP/state" --s3-endpoint "$URL" \
+	--s3-credentials "$TMP/no-such.ini" "$WF" "$TMP/job.yml"
+check "--s3-credentials with no such file: a usage error naming it" [ "$RC" = 2 ]
+check "  (the message)" has wfnocreds.err "credentials file '$TMP/no-such.ini'"
 
 # --- cwld run --output-location: outputs stored in S3 ---------------------------
 # s3get KEY: the object's bytes on stdout

@@ -320,6 +320,34 @@ test_s3_resolve(void **state)
 	assert_string_equal(r.session_token, "TOKENV");
 	s3_resolved_release(&r);
 
+	/* --s3-credentials: the file's profile beats the environment's keys
+	 * (and their token); a file without the profile's keys, or no file,
+	 * is an error rather than a fall back */
+	{
+		char *f = fs_join(home, "flagcreds");
+
+		tu_write(home, "flagcreds", "[default]\naws_access_key_id = AKFILE\n"
+		    "aws_secret_access_key = SKFILE\n[work]\naws_access_key_id = AKW\n");
+		unsetenv("AWS_PROFILE");
+		cfg.credentials_file = f;
+		assert_int_equal(s3_resolve(&cfg, &r, &err), 0);
+		assert_string_equal(r.access_key, "AKFILE");
+		assert_string_equal(r.secret_key, "SKFILE");
+		assert_null(r.session_token);
+		assert_string_equal(r.cred_source, f);
+		s3_resolved_release(&r);
+		cfg.profile = "work";
+		assert_int_equal(s3_resolve(&cfg, &r, &err), -1);
+		assert_non_null(strstr(err.msg, "profile 'work' has no aws_access_key_id"));
+		cfg.profile = NULL;
+		cfg.credentials_file = "/nonexistent/creds";
+		assert_int_equal(s3_resolve(&cfg, &r, &err), -1);
+		assert_non_null(strstr(err.msg, "credentials file '/nonexistent/creds'"));
+		cfg.credentials_file = NULL;
+		setenv("AWS_PROFILE", "work", 1);
+		free(f);
+	}
+
 	/* explicit settings beat everything; addressing as asked */
 	cfg.access_key = "AKX";
 	cfg.secret_key = "SKX";
