@@ -108,6 +108,16 @@ int params_add_secondary_files(json_t *primary, const json_t *spec,
     int required_default, int with_checksum, struct expr_ctx *ex,
     const json_t *inputs, const json_t *runtime, struct cwld_err *err);
 
+/* New string: the name a plain secondaryFiles pattern gives next to a
+ * primary of that basename: each leading '^' strips one extension (all
+ * that remain go once none is left), the rest is appended. A trailing '?'
+ * (optional) is kept for the caller to read. */
+char *params_secondary_name(const char *basename, const char *pattern);
+
+/* Non-zero when primary["secondaryFiles"] has an entry of that basename
+ * (its "basename", else the last segment of its location or path). */
+int params_secondary_has(const json_t *primary, const char *basename);
+
 /* New string naming a type for messages: "File", "int[]", "File?",
  * "string | int", "record", "enum". */
 char *params_type_name(const json_t *type);

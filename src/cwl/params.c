@@ -27,9 +27,7 @@ static int params_complete_depth(json_t *obj, const char *base_uri,
 static int params_list_dir(json_t *obj, const char *path, int with_checksum,
     enum params_listing listing, int depth, struct cwld_err *err);
 static int params_name_cmp(const void *a, const void *b);
-static char *params_substitute(const char *basename, const char *pattern);
 static char *params_obj_basename(const json_t *obj);
-static int params_sf_has(const json_t *primary, const char *basename);
 static int params_sf_add_name(json_t *primary, const char *name, int required,
     int with_checksum, int discover, struct cwld_err *err);
 static int params_sf_add_value(json_t *primary, const json_t *v, int required,
@@ -598,8 +596,8 @@ out:
 	return rc;
 }
 
-static char *
-params_substitute(const char *basename, const char *pattern)
+char *
+params_secondary_name(const char *basename, const char *pattern)
 {
 	char *cur = xstrdup(basename), *dot, *ret;
 
@@ -630,8 +628,8 @@ params_obj_basename(const json_t *obj)
 	return fs_basename(s);
 }
 
-static int
-params_sf_has(const json_t *primary, const char *basename)
+int
+params_secondary_has(const json_t *primary, const char *basename)
 {
 	const json_t *sf = json_object_get(primary, "secondaryFiles"), *e;
 	char *bn;
@@ -675,7 +673,7 @@ params_sf_add_name(json_t *primary, const char *name, int required,
 	    NULL)
 		return 0; /* a literal or remote primary: nothing to look at */
 	bn = fs_basename(name);
-	if (params_sf_has(primary, bn)) {
+	if (params_secondary_has(primary, bn)) {
 		rc = 0;
 		goto out;
 	}
@@ -734,7 +732,7 @@ params_sf_add_value(json_t *primary, const json_t *v, int required,
 		    "gave a %s, not a File, Directory or string",
 		    params_value_kind(v));
 	bn = params_obj_basename(v);
-	if (bn != NULL && params_sf_has(primary, bn)) {
+	if (bn != NULL && params_secondary_has(primary, bn)) {
 		rc = 0;
 		goto out;
 	}
@@ -801,7 +799,7 @@ params_sf_one(json_t *primary, const json_t *entry, int required_default,
 		rc = 0;
 		goto out;
 	}
-	name = params_substitute(bn, p);
+	name = params_secondary_name(bn, p);
 	if (name[0] != '\0' && name[strlen(name) - 1] == '?') {
 		/* "pattern?" is the short form of required: false */
 		name[strlen(name) - 1] = '\0';

@@ -3,7 +3,12 @@
  * location once into the run's input area with the s3 module (a Directory
  * is listed page by page, then each object fetched), and points those
  * objects at the local copies, so that params completes them like any local
- * file and no step ever downloads. Transfers run concurrently on the loop.
+ * file and no step ever downloads. The defaults looked at are those of the
+ * process's inputs the job leaves out, of its steps' "in" entries and of
+ * the inputs of the processes those steps run, through subworkflows. The
+ * secondaryFiles that plain patterns of a top-level input name next to an
+ * s3:// primary are downloaded beside its copy, where params discovers
+ * them as it does for local files. Transfers run concurrently on the loop.
  * What s3:// means on the wire is left to the s3 module. */
 #include <sys/queue.h>
 
@@ -12,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cwld/expr.h"
 #include "cwld/fetch.h"
 #include "cwld/fs.h"
 #include "cwld/log.h"
@@ -27,6 +33,10 @@ struct fetch_loc {
 	char *key;       /* a Directory's ends with '/' (or is "") */
 	int is_dir;
 	char *local;     /* dir/N/BASENAME */
+	int secondary;   /* fetched next to a primary's copy: no object of
+	                  * the job points at it (and fetch_find skips it) */
+	int optional;    /* a missing object is skipped */
+	char *what;      /* a secondary's: which input and primary it is for */
 };
 
 struct fetch_task {
@@ -62,6 +72,12 @@ struct fetch {
 typedef int (*fetch_fn)(json_t *obj, void *arg);
 
 static int
+fetch_strcmp0(const char *a, const char *b)
+{
+	return a == NULL ? -1 : strcmp(a, b);
+}
+
+static int
 fetch_is_s3(const json_t *obj)
 {
 	const char *loc = json_string_value(json_object_get(obj, "location"));
@@ -69,19 +85,67 @@ fetch_is_s3(const json_t *obj)
 	return loc != NULL && strncmp(loc, "s3://", 5) == 0;
 }
 
-/* Calls fn for every File/Directory in the job's values and in the
- * defaults of the inputs the job leaves out. */
+/* The processes a walk has been through: the loader shares one loaded
+ * process between the steps that run the same document, and visiting it
+ * once keeps the walk linear. */
+struct fetch_seen {
+	const json_t **v;
+	size_t n;
+};
+
+/* Calls fn for every File/Directory in the defaults inside a workflow's
+ * steps: their "in" entries' and those of the inputs of the processes they
+ * run (all of them: what a step passes is known only when it runs), then
+ * the same inside those processes. */
+static int
+fetch_walk_steps(json_t *process, fetch_fn fn, void *arg,
+    struct fetch_seen *seen)
+{
+	json_t *step, *in, *run;
+	size_t i, k;
+	int rc;
+
+	json_array_foreach(json_object_get(process, "steps"), i, step) {
+		json_array_foreach(json_object_get(step, "in"), k, in) {
+			if ((rc = params_walk_files(json_object_get(in,
+			    "default"), fn, arg)) != 0)
+				return rc;
+		}
+		run = json_object_get(step, "run");
+		if (!json_is_object(run))
+			continue;
+		for (k = 0; k < seen->n && seen->v[k] != run; k++)
+			;
+		if (k < seen->n)
+			continue;
+		seen->v = xreallocarray(seen->v, seen->n + 1, sizeof *seen->v);
+		seen->v[seen->n++] = run;
+		json_array_foreach(json_object_get(run, "inputs"), k, in) {
+			if ((rc = params_walk_files(json_object_get(in,
+			    "default"), fn, arg)) != 0)
+				return rc;
+		}
+		if ((rc = fetch_walk_steps(run, fn, arg, seen)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Calls fn for every File/Directory in the job's values, in the defaults
+ * of the inputs the job leaves out, and in the defaults inside the steps
+ * (fetch_walk_steps). */
 static int
 fetch_walk(json_t *process, json_t *job, fetch_fn fn, void *arg)
 {
+	struct fetch_seen seen = { NULL, 0 };
 	const char *name;
 	json_t *v, *in, *def;
 	size_t i;
-	int rc;
+	int rc = 0;
 
 	json_object_foreach(job, name, v) {
 		if ((rc = params_walk_files(v, fn, arg)) != 0)
-			return rc;
+			goto out;
 	}
 	json_array_foreach(json_object_get(process, "inputs"), i, in) {
 		name = json_string_value(json_object_get(in, "id"));
@@ -89,9 +153,12 @@ fetch_walk(json_t *process, json_t *job, fetch_fn fn, void *arg)
 		if (name == NULL || def == NULL || json_object_get(job, name))
 			continue;
 		if ((rc = params_walk_files(def, fn, arg)) != 0)
-			return rc;
+			goto out;
 	}
-	return 0;
+	rc = fetch_walk_steps(process, fn, arg, &seen);
+out:
+	free(seen.v);
+	return rc;
 }
 
 static int
@@ -119,7 +186,7 @@ fetch_find(struct fetch *f, const char *uri)
 	size_t i;
 
 	for (i = 0; i < f->nlocs; i++)
-		if (strcmp(f->locs[i].uri, uri) == 0)
+		if (!f->locs[i].secondary && strcmp(f->locs[i].uri, uri) == 0)
 			return &f->locs[i];
 	return NULL;
 }
@@ -144,6 +211,17 @@ fetch_safe_rel(const char *rel)
 		p = e + 1;
 	}
 	return 1;
+}
+
+static struct fetch_loc *
+fetch_add_loc(struct fetch *f)
+{
+	struct fetch_loc *l;
+
+	f->locs = xreallocarray(f->locs, f->nlocs + 1, sizeof *f->locs);
+	l = &f->locs[f->nlocs++];
+	memset(l, 0, sizeof *l);
+	return l;
 }
 
 struct fetch_collect {
@@ -190,9 +268,7 @@ fetch_collect_fn(json_t *obj, void *arg)
 		    "name a local file", uri, bn);
 		goto fail;
 	}
-	f->locs = xreallocarray(f->locs, f->nlocs + 1, sizeof *f->locs);
-	l = &f->locs[f->nlocs++];
-	memset(l, 0, sizeof *l);
+	l = fetch_add_loc(f);
 	l->uri = xstrdup(uri);
 	l->bucket = bucket;
 	l->is_dir = strcmp(cls, "Directory") == 0;
@@ -212,6 +288,142 @@ fail:
 	free(key);
 	free(base);
 	return -1;
+}
+
+/* One plain pattern of input id's secondaryFiles (entry: a string or
+ * {pattern, required}) applied to the s3:// primary p: the object the
+ * pattern names next to p's key is to be fetched next to p's copy, under
+ * the name the pattern gives there (p's basename may differ from its
+ * key's). Nothing when p already lists that name. */
+static int
+fetch_secondary_one(struct fetch *f, const char *id, json_t *p,
+    const json_t *entry, struct cwld_err *err)
+{
+	const char *uri = json_string_value(json_object_get(p, "location"));
+	const json_t *pat = entry, *req = NULL;
+	const struct fetch_loc *pl;
+	struct fetch_loc *l;
+	const char *ps, *kb;
+	char *name = NULL, *lname = NULL, *lbase = NULL, *ldir = NULL;
+	char *key = NULL, *local = NULL, *bucket;
+	size_t i, n;
+	int required = 1, rc = -1;
+
+	if (json_is_object(entry)) {
+		pat = json_object_get(entry, "pattern");
+		req = json_object_get(entry, "required");
+	}
+	if ((ps = json_string_value(pat)) == NULL)
+		return err_set(err, CWLD_EXIT_USAGE, "input '%s': secondaryFiles "
+		    "pattern is not a string", id);
+	if (expr_has_expression(ps)) {
+		/* its value depends on the primary's contents and inputs,
+		 * known only once everything is local */
+		if (json_object_get(p, "secondaryFiles") != NULL)
+			return 0;
+		return err_set(err, CWLD_EXIT_UNSUPPORTED, "input '%s': "
+		    "secondaryFiles pattern '%s' is an expression, which cwld "
+		    "cannot apply to an s3:// File ('%s'): list its "
+		    "secondaryFiles in the job", id, ps, uri);
+	}
+	/* an expression for "required" is left to params, which evaluates
+	 * it with the copies local: fetched if there, else not */
+	if (json_is_boolean(req) || json_is_string(req))
+		required = json_is_true(req);
+	if ((pl = fetch_find(f, uri)) == NULL)
+		return 0;
+	kb = strrchr(pl->key, '/') != NULL ? strrchr(pl->key, '/') + 1 :
+	    pl->key;
+	name = params_secondary_name(kb, ps);
+	lbase = fs_basename(pl->local);
+	lname = params_secondary_name(lbase, ps);
+	/* "pattern?" is the short form of required: false */
+	if ((n = strlen(name)) > 0 && name[n - 1] == '?') {
+		name[n - 1] = '\0';
+		lname[strlen(lname) - 1] = '\0';
+		required = 0;
+	}
+	if (*name == '\0' || params_secondary_has(p, lname)) {
+		rc = 0;
+		goto out;
+	}
+	if (!fetch_safe_rel(name) || !fetch_safe_rel(lname)) {
+		err_set(err, CWLD_EXIT_USAGE, "input '%s': secondaryFiles "
+		    "pattern '%s' of '%s' gives '%s', which cannot name a local "
+		    "file", id, ps, uri, lname);
+		goto out;
+	}
+	key = xasprintf("%.*s%s", (int)(kb - pl->key), pl->key, name);
+	ldir = fs_dirname(pl->local);
+	local = fs_join(ldir, lname);
+	for (i = 0; i < f->nlocs; i++) {
+		if (strcmp(f->locs[i].local, local) == 0) {
+			rc = 0; /* the same primary through another input */
+			goto out;
+		}
+	}
+	/* pl moves when the array grows */
+	bucket = xstrdup(pl->bucket);
+	l = fetch_add_loc(f);
+	l->secondary = 1;
+	l->optional = !required;
+	l->uri = xasprintf("s3://%s/%s", bucket, key);
+	l->bucket = bucket;
+	l->key = key;
+	key = NULL;
+	l->local = local;
+	local = NULL;
+	l->what = xasprintf("input '%s': secondary file '%s' of '%s'", id,
+	    lname, uri);
+	rc = 0;
+out:
+	free(name);
+	free(lname);
+	free(lbase);
+	free(ldir);
+	free(key);
+	free(local);
+	return rc;
+}
+
+/* The secondaryFiles of the process's own inputs next to their s3://
+ * Files (in the job's value or the default it relies on, alone or in an
+ * array); those of steps' and nested processes' inputs are found by params
+ * among what is already local. */
+static int
+fetch_collect_secondary(struct fetch *f, struct cwld_err *err)
+{
+	const json_t *spec, *e;
+	const char *id;
+	json_t *in, *v, *p;
+	size_t i, j, k;
+
+	json_array_foreach(json_object_get(f->process, "inputs"), i, in) {
+		spec = json_object_get(in, "secondaryFiles");
+		id = json_string_value(json_object_get(in, "id"));
+		if (spec == NULL || json_is_null(spec) || id == NULL)
+			continue;
+		if ((v = json_object_get(f->job, id)) == NULL)
+			v = json_object_get(in, "default");
+		for (j = 0; j < (json_is_array(v) ? json_array_size(v) : 1);
+		    j++) {
+			p = json_is_array(v) ? json_array_get(v, j) : v;
+			if (!json_is_object(p) || !fetch_is_s3(p) ||
+			    fetch_strcmp0(json_string_value(json_object_get(p,
+			    "class")), "File") != 0)
+				continue;
+			if (!json_is_array(spec)) {
+				if (fetch_secondary_one(f, id, p, spec, err) != 0)
+					return -1;
+				continue;
+			}
+			json_array_foreach(spec, k, e) {
+				if (fetch_secondary_one(f, id, p, e, err) != 0)
+					return -1;
+			}
+		}
+	}
+	return 0;
 }
 
 static void fetch_pump(struct fetch *f);
@@ -308,13 +520,29 @@ fetch_get_done(void *arg, const struct s3_result *r)
 {
 	struct fetch_task *t = arg;
 	struct fetch *f = t->f;
+	char *msg;
 
 	TAILQ_REMOVE(&f->running, t, entry);
 	f->nrunning--;
 	t->op = NULL;
-	if (r->error != NULL) {
+	if (r->error != NULL && t->loc->optional &&
+	    (strcmp(r->code, "NoSuchKey") == 0 || (r->status == 404 &&
+	    *r->code == '\0'))) {
+		log_debug("%s: not in the bucket, skipped", t->loc->what);
 		fetch_task_free(t);
-		fetch_fail(f, r->error);
+		fetch_pump(f);
+		fetch_check_done(f);
+		return;
+	}
+	if (r->error != NULL) {
+		if (t->loc->what != NULL) {
+			msg = xasprintf("%s: %s", t->loc->what, r->error);
+			fetch_fail(f, msg);
+			free(msg);
+		} else {
+			fetch_fail(f, r->error);
+		}
+		fetch_task_free(t);
 		return;
 	}
 	f->objects++;
@@ -441,7 +669,8 @@ fetch_start(struct event_base *base, json_t *process, json_t *job,
 	f->arg = arg;
 	TAILQ_INIT(&f->queue);
 	TAILQ_INIT(&f->running);
-	if (fetch_walk(process, job, fetch_collect_fn, &c) != 0)
+	if (fetch_walk(process, job, fetch_collect_fn, &c) != 0 ||
+	    fetch_collect_secondary(f, err) != 0)
 		goto fail;
 	f->done_ev = event_new(base, -1, 0, fetch_done_cb, f);
 	if (f->done_ev == NULL) {
@@ -499,6 +728,7 @@ fetch_free(struct fetch *f)
 		free(f->locs[i].bucket);
 		free(f->locs[i].key);
 		free(f->locs[i].local);
+		free(f->locs[i].what);
 	}
 	free(f->locs);
 	free(f->dir);

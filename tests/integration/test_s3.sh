@@ -7,7 +7,8 @@
 # path-style and virtual-host URLs, credentials from flags, AWS_* and
 # ~/.aws; wrong credentials, a missing bucket, a missing key and a server
 # killed in the middle of a transfer each give S3's or curl's message and
-# leave no file behind. Then cwld run with s3:// inputs and
+# leave no file behind. Then cwld run with s3:// inputs (secondaryFiles
+# found next to them, defaults inside a workflow's steps) and
 # --output-location, and a daemon's runs with s3:// inputs and
 # output_location, outputs checked object by object in the bucket.
 . "$(dirname "$0")/lib.sh"
@@ -336,6 +337,55 @@ run wfnocreds "$CWLD" run --no-container --state-dir "$TMP/state" --s3-endpoint 
 	--s3-credentials "$TMP/no-such.ini" "$WF" "$TMP/job.yml"
 check "--s3-credentials with no such file: a usage error naming it" [ "$RC" = 2 ]
 check "  (the message)" has wfnocreds.err "credentials file '$TMP/no-such.ini'"
+
+# secondaryFiles next to an s3:// primary: the patterns applied to its key
+cwld_doc() { # cwld_doc NAME DOC JOB: as cwld_s3, another document
+	local n=$1 doc=$2 job=$3
+	run "$n" env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" HOME="$TMP/nohome" \
+		"$CWLD" run --no-container --state-dir "$TMP/state" --s3-endpoint "$URL" -v \
+		--outdir "$TMP/$n.outdir" "$doc" "$job"
+}
+SEC=$CWLD_SOURCE_DIR/tests/integration/s3/sec.cwl
+printf 'BAM\n' >"$TMP/up/r.bam"
+printf 'IDX\n' >"$TMP/up/r.bam.idx"
+printf 'META\n' >"$TMP/up/r.meta"
+run secput s3t put "$TMP/up/r.bam" s3://cwld-in/sec/r.bam "$TMP/up/r.bam.idx" s3://cwld-in/sec/r.bam.idx \
+	"$TMP/up/r.bam" s3://cwld-in/sec2/r.bam "$TMP/up/r.bam.idx" s3://cwld-in/sec2/r.bam.idx \
+	"$TMP/up/r.meta" s3://cwld-in/sec2/r.meta "$TMP/up/r.bam.idx" s3://cwld-in/sec2/r.bam.bai \
+	"$TMP/up/r.bam" s3://cwld-in/sec3/r.bam
+check "the secondaryFiles objects go up" [ "$RC" = 0 ]
+printf 'bam: {class: File, location: s3://cwld-in/sec/r.bam}\n' >"$TMP/sec.yml"
+cwld_doc sec "$SEC" "$TMP/sec.yml"
+check "an s3:// File's required secondary file is fetched next to it" [ "$RC" = 0 ]
+check "  the tool finds it there, the optional one missing is skipped" \
+	[ "$(cat "$TMP/sec.outdir/seen.txt" 2>/dev/null)" = "$(printf 'BAM\nIDX\nno-meta\nr.bam.idx')" ]
+check "  two objects fetched" has sec.err 'fetched 2 objects (8 bytes) from S3'
+printf 'bam: {class: File, location: s3://cwld-in/sec2/r.bam}\n' >"$TMP/sec2.yml"
+cwld_doc sec2 "$SEC" "$TMP/sec2.yml"
+check "optional secondary files in the bucket are fetched too ('^', required by expression)" \
+	[ "$(cat "$TMP/sec2.outdir/seen.txt" 2>/dev/null)" = "$(printf 'BAM\nIDX\nMETA\nr.bam.idx,r.meta,r.bam.bai')" ]
+printf 'bam: {class: File, location: s3://cwld-in/sec/r.bam, basename: renamed.bam}\n' >"$TMP/sec4.yml"
+cwld_doc sec4 "$SEC" "$TMP/sec4.yml"
+check "a renamed primary: the key's secondary file under the new name" \
+	[ "$(cat "$TMP/sec4.outdir/seen.txt" 2>/dev/null)" = "$(printf 'BAM\nIDX\nno-meta\nrenamed.bam.idx')" ]
+printf 'bam: {class: File, location: s3://cwld-in/sec3/r.bam}\n' >"$TMP/sec3.yml"
+cwld_doc sec3 "$SEC" "$TMP/sec3.yml"
+check "a required secondary file missing from the bucket fails the run" [ "$RC" = 1 ]
+check "  naming it, with S3's message" has sec3.err \
+	"cwld run: input 'bam': secondary file 'r.bam.idx' of 's3://cwld-in/sec3/r.bam': s3: GET s3://cwld-in/sec3/r.bam.idx: NoSuchKey: The specified key does not exist."
+check "  before any step" [ ! -e "$TMP/sec3.outdir" ]
+
+# s3:// defaults inside a workflow: a step's "in" entry, a step's tool input
+printf '12345\n' >"$TMP/up/in.txt"
+printf 'abc\n' >"$TMP/up/tool.txt"
+run defput s3t put "$TMP/up/in.txt" s3://cwld-in/def/in.txt "$TMP/up/tool.txt" s3://cwld-in/def/tool.txt
+check "the defaults' objects go up" [ "$RC" = 0 ]
+echo '{}' >"$TMP/empty.json"
+cwld_doc stepdef "$CWLD_SOURCE_DIR/tests/integration/s3/stepdef.cwl" "$TMP/empty.json"
+check "s3:// defaults of a step's 'in' and of its tool's input are fetched" [ "$RC" = 0 ]
+check "  the step read the 'in' default" [ "$(tr -d ' ' <"$TMP/stepdef.outdir/count.txt" 2>/dev/null)" = 6 ]
+check "  the other the tool's default" [ "$(tr -d ' ' <"$TMP/stepdef.outdir/tool-count.txt" 2>/dev/null)" = 4 ]
+check "  both before the first step" has stepdef.err 'fetched 2 objects (10 bytes) from S3'
 
 # --- cwld run --output-location: outputs stored in S3 ---------------------------
 # s3get KEY: the object's bytes on stdout

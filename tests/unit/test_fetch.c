@@ -1,5 +1,6 @@
 /* Unit tests for fetch.c without a server: which objects count as remote
- * (job values, defaults the job leaves out), locations refused before any
+ * (job values, defaults the job leaves out, defaults inside a workflow's
+ * steps), locations and secondaryFiles patterns refused before any
  * transfer, and a failed transfer reported once through the callback with
  * the job left as it was. Downloads from a real server are tested in
  * tests/integration/test_s3.sh. */
@@ -63,15 +64,63 @@ test_fetch_count(void **state)
 	json_decref(p);
 }
 
-/* fetch_start on job; returns its error (new string) or NULL. */
+/* A workflow: step s1 has an s3:// "in" default, s2 and s3 run the same
+ * loaded tool (one json_t, as the loader shares it) whose input has an
+ * s3:// default, s4 a subworkflow with the same inside it. */
+static void
+test_fetch_count_steps(void **state)
+{
+	json_t *tool = tu_json("{\"class\": \"CommandLineTool\", \"inputs\": ["
+	    "{\"id\": \"t\", \"type\": \"File\", \"default\": {\"class\": "
+	    "\"File\", \"location\": \"s3://bkt/tool-default\"}}], "
+	    "\"outputs\": []}");
+	json_t *sub = tu_json("{\"class\": \"Workflow\", \"inputs\": ["
+	    "{\"id\": \"w\", \"type\": \"Directory\", \"default\": "
+	    "{\"class\": \"Directory\", \"location\": \"s3://bkt/sub/\"}}],"
+	    " \"outputs\": [], \"steps\": [{\"id\": \"in1\", \"in\": [{\"id\": "
+	    "\"f\", \"source\": [], \"default\": [{\"class\": \"File\", "
+	    "\"location\": \"s3://bkt/n1\"}, {\"class\": \"File\", "
+	    "\"location\": \"file:///tmp/local\"}]}], \"out\": []}]}");
+	json_t *wf = tu_json("{\"class\": \"Workflow\", \"inputs\": [], "
+	    "\"outputs\": [], \"steps\": ["
+	    "{\"id\": \"s1\", \"in\": [{\"id\": \"f\", \"source\": [], "
+	    "\"default\": {\"class\": \"File\", \"location\": "
+	    "\"s3://bkt/step-default\"}}], \"out\": []},"
+	    "{\"id\": \"s2\", \"in\": [], \"out\": []},"
+	    "{\"id\": \"s3\", \"in\": [], \"out\": []},"
+	    "{\"id\": \"s4\", \"in\": [], \"out\": []}]}");
+	json_t *steps = json_object_get(wf, "steps");
+	json_t *job = tu_json("{}");
+
+	(void)state;
+	json_object_set_new(json_array_get(steps, 0), "run", tu_json(
+	    "{\"class\": \"CommandLineTool\", \"inputs\": [], "
+	    "\"outputs\": []}"));
+	json_object_set(json_array_get(steps, 1), "run", tool);
+	json_object_set(json_array_get(steps, 2), "run", tool);
+	json_object_set_new(json_array_get(steps, 3), "run", sub);
+	/* step-default, tool-default once, sub/ and n1 */
+	assert_int_equal(fetch_count(wf, job), 4);
+	json_object_set_new(json_object_get(json_array_get(json_object_get(
+	    tool, "inputs"), 0), "default"), "location",
+	    json_string("file:///tmp/t"));
+	assert_int_equal(fetch_count(wf, job), 3);
+	json_decref(tool);
+	json_decref(wf);
+	json_decref(job);
+}
+
+/* fetch_start on job for process; returns its error (new string) and the
+ * error's code in *code. */
 static char *
-test_fetch_refused(const char *job_text)
+test_fetch_refused_by(const char *process_text_, const char *job_text,
+    int *code)
 {
 	struct event_base *base = event_base_new();
 	struct s3_config cfg;
 	struct cwld_err err = { 0, "" };
 	struct got g = { 0, NULL, base };
-	json_t *p = tu_json("{\"inputs\": []}");
+	json_t *p = tu_json(process_text_);
 	json_t *job = tu_json(job_text);
 	struct fetch *f;
 
@@ -85,7 +134,51 @@ test_fetch_refused(const char *job_text)
 	json_decref(p);
 	json_decref(job);
 	event_base_free(base);
+	if (code != NULL)
+		*code = err.code;
 	return xstrdup(err.msg);
+}
+
+static char *
+test_fetch_refused(const char *job_text)
+{
+	return test_fetch_refused_by("{\"inputs\": []}", job_text, NULL);
+}
+
+static void
+test_fetch_bad_secondary(void **state)
+{
+	static const char expr[] = "{\"inputs\": [{\"id\": \"a\", "
+	    "\"type\": \"File\", \"secondaryFiles\": [{\"pattern\": \".idx\", "
+	    "\"required\": true}, {\"pattern\": \"$(self.nameroot).meta\", "
+	    "\"required\": false}]}]}";
+	char *e;
+	int code = 0;
+
+	(void)state;
+	e = test_fetch_refused_by(expr, "{\"a\": {\"class\": \"File\", "
+	    "\"location\": \"s3://bkt/r.bam\"}}", &code);
+	assert_string_equal(e, "input 'a': secondaryFiles pattern "
+	    "'$(self.nameroot).meta' is an expression, which cwld cannot apply "
+	    "to an s3:// File ('s3://bkt/r.bam'): list its secondaryFiles in "
+	    "the job");
+	assert_int_equal(code, CWLD_EXIT_UNSUPPORTED);
+	free(e);
+	/* in an array too */
+	e = test_fetch_refused_by(expr, "{\"a\": [{\"class\": \"File\", "
+	    "\"location\": \"file:///tmp/x\"}, {\"class\": \"File\", "
+	    "\"location\": \"s3://bkt/q.bam\"}]}", &code);
+	assert_non_null(strstr(e, "s3:// File ('s3://bkt/q.bam')"));
+	free(e);
+	e = test_fetch_refused_by("{\"inputs\": [{\"id\": \"a\", "
+	    "\"type\": \"File\", \"secondaryFiles\": \"/../../x\"}]}",
+	    "{\"a\": {\"class\": \"File\", \"location\": "
+	    "\"s3://bkt/r.bam\"}}", &code);
+	assert_string_equal(e, "input 'a': secondaryFiles pattern '/../../x' "
+	    "of 's3://bkt/r.bam' gives 'r.bam/../../x', which cannot name a "
+	    "local file");
+	assert_int_equal(code, CWLD_EXIT_USAGE);
+	free(e);
 }
 
 static void
@@ -160,6 +253,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fetch_count),
+		cmocka_unit_test(test_fetch_count_steps),
+		cmocka_unit_test(test_fetch_bad_secondary),
 		cmocka_unit_test(test_fetch_bad_locations),
 		cmocka_unit_test(test_fetch_unreachable),
 	};

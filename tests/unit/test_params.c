@@ -655,11 +655,44 @@ test_listing_parse(void **state)
 	assert_int_equal(params_listing_parse(NULL), -1);
 }
 
+/* The names plain secondaryFiles patterns give (as fetch.c applies them to
+ * s3:// keys): carets strip extensions, extra ones go, "?" stays. */
+static void
+test_secondary_name(void **state)
+{
+	static const char *cases[][3] = {
+		{ "r.bam", ".idx", "r.bam.idx" },
+		{ "r.bam", "^.bai", "r.bai" },
+		{ "r.tar.gz", "^^.md5", "r.md5" },
+		{ "noext", "^^.x", "noext.x" },
+		{ "r.bam", "^.meta?", "r.meta?" },
+	};
+	json_t *p = tu_json("{\"class\": \"File\", \"secondaryFiles\": ["
+	    "{\"class\": \"File\", \"location\": \"s3://b/k/r.bam.idx\"},"
+	    "{\"class\": \"File\", \"basename\": \"r.bai\", "
+	    "\"location\": \"file:///tmp/other\"}]}");
+	char *n;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		n = params_secondary_name(cases[i][0], cases[i][1]);
+		assert_string_equal(n, cases[i][2]);
+		free(n);
+	}
+	assert_true(params_secondary_has(p, "r.bam.idx"));
+	assert_true(params_secondary_has(p, "r.bai"));
+	assert_false(params_secondary_has(p, "other"));
+	assert_false(params_secondary_has(p, "r.meta"));
+	json_decref(p);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_type_table),
+		cmocka_unit_test(test_secondary_name),
 		cmocka_unit_test(test_type_name),
 		cmocka_unit_test(test_split_name),
 		cmocka_unit_test(test_listing_parse),
