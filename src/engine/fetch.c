@@ -453,15 +453,13 @@ fetch_enqueue(struct fetch *f, struct fetch_loc *l, int list, const char *key,
 	TAILQ_INSERT_TAIL(&f->queue, t, entry);
 }
 
-/* Stops the rest and reports the first error from the loop. */
+/* Drops the tasks still queued and cancels those running (their temporary
+ * files go with them). */
 static void
-fetch_fail(struct fetch *f, const char *msg)
+fetch_stop_all(struct fetch *f)
 {
 	struct fetch_task *t;
 
-	if (f->error != NULL)
-		return;
-	f->error = xstrdup(msg);
 	while ((t = TAILQ_FIRST(&f->queue)) != NULL) {
 		TAILQ_REMOVE(&f->queue, t, entry);
 		fetch_task_free(t);
@@ -471,6 +469,16 @@ fetch_fail(struct fetch *f, const char *msg)
 		s3_cancel(t->op);
 		fetch_task_free(t);
 	}
+}
+
+/* Stops the rest and reports the first error from the loop. */
+static void
+fetch_fail(struct fetch *f, const char *msg)
+{
+	if (f->error != NULL)
+		return;
+	f->error = xstrdup(msg);
+	fetch_stop_all(f);
 	f->nrunning = 0;
 	event_active(f->done_ev, EV_TIMEOUT, 0);
 }
@@ -706,20 +714,11 @@ fail:
 void
 fetch_free(struct fetch *f)
 {
-	struct fetch_task *t;
 	size_t i;
 
 	if (f == NULL)
 		return;
-	while ((t = TAILQ_FIRST(&f->queue)) != NULL) {
-		TAILQ_REMOVE(&f->queue, t, entry);
-		fetch_task_free(t);
-	}
-	while ((t = TAILQ_FIRST(&f->running)) != NULL) {
-		TAILQ_REMOVE(&f->running, t, entry);
-		s3_cancel(t->op);
-		fetch_task_free(t);
-	}
+	fetch_stop_all(f);
 	s3_free(f->s3);
 	if (f->done_ev != NULL)
 		event_free(f->done_ev);
