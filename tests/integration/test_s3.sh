@@ -670,4 +670,58 @@ check "a multipart upload to a server killed meanwhile fails" [ "$RC" = 1 ]
 check "naming the object and the part" grep -qE 's3: PUT s3://cwld-up/big.bin: (part [0-9]+|CompleteMultipartUpload): .*after 2 attempts' "$TMP/killput.err"
 check "and that the upload could not be aborted" has killput.err 'AbortMultipartUpload failed too'
 sed 's/^/# /' "$TMP/killput.err" | tail -n 1
+
+# --- the same at the level of a run: cwld run's input fetch and its upload ----
+# (moto without signature checks: any keys do)
+bash "$MOTO" stop "$M2" >/dev/null 2>&1 || true
+URL2=$(bash "$MOTO" start "$M2")
+curl -s -X PUT "$URL2/cwld-in" >/dev/null
+"$TOOL" --endpoint "$URL2" --access-key a --secret-key b put "$TMP/up/big.bin" s3://cwld-in/big.bin >/dev/null 2>&1 ||
+	not_ok "the 200 MiB object for the run kill test could not be stored"
+printf 'f: {class: File, location: s3://cwld-in/big.bin}\n' >"$TMP/bigjob.yml"
+env AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b HOME="$TMP/nohome" \
+	"$CWLD" run --no-container --state-dir "$TMP/state-kill" --s3-endpoint "$URL2" \
+	"$CWLD_SOURCE_DIR/tests/integration/s3/count.cwl" "$TMP/bigjob.yml" >"$TMP/runkill.out" 2>"$TMP/runkill.err" &
+KPID=$!
+f=
+for _ in $(seq 1 2000); do
+	f=$(find "$TMP/state-kill" -name '.big.bin.s3tmp.*' -size +0 2>/dev/null | head -n 1 || true)
+	[ -n "$f" ] && break
+	kill -0 "$KPID" 2>/dev/null || break
+	sleep 0.005
+done
+kill -STOP "$KPID" 2>/dev/null || true
+check "cwld run: the input's download had started when the server was killed" [ -n "$f" ]
+kill -KILL "$(cat "$M2/pid")"
+kill -CONT "$KPID" 2>/dev/null || true
+RC=0
+wait "$KPID" || RC=$?
+check "  the run fails (exit 1)" [ "$RC" = 1 ]
+check "  naming the object, the transfer cut and the retries" \
+	grep -qE "^cwld run: s3: GET s3://cwld-in/big.bin: .*after [0-9]+ attempts" "$TMP/runkill.err"
+check "  no output object, no step ran" [ ! -s "$TMP/runkill.out" ]
+check "  and no work directory or half file is left" [ -z "$(ls -A "$TMP/state-kill/runs" 2>/dev/null)" ]
+bash "$MOTO" stop "$M2" >/dev/null 2>&1
+
+URL2=$(bash "$MOTO" start "$M2")
+curl -s -X PUT "$URL2/cwld-up" >/dev/null
+env AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b HOME="$TMP/nohome" \
+	"$CWLD" run --no-container --state-dir "$TMP/state-kill2" --s3-endpoint "$URL2" \
+	--output-location s3://cwld-up/runkill/ "$TMP/big.cwl" >"$TMP/runkillput.out" 2>"$TMP/runkillput.err" &
+KPID=$!
+for _ in $(seq 1 800); do
+	grep -q 'partNumber=1&' "$M2/moto.log" 2>/dev/null && break
+	kill -0 "$KPID" 2>/dev/null || break
+	sleep 0.025
+done
+check "cwld run: its output's multipart upload had begun when the server was killed" grep -q 'partNumber=1&' "$M2/moto.log"
+kill -KILL "$(cat "$M2/pid")"
+RC=0
+wait "$KPID" || RC=$?
+check "  the run fails (exit 1)" [ "$RC" = 1 ]
+check "  saying which output could not be stored" \
+	grep -qE "failed: uploading the outputs to s3://cwld-up/runkill/: uploading '[^']+big.bin': s3: PUT s3://cwld-up/runkill/big.bin: " "$TMP/runkillput.err"
+check "  and prints no output object" [ ! -s "$TMP/runkillput.out" ]
+check "  the run is recorded failed" [ "$(sql "$TMP/state-kill2/cwld.db" "select state from runs")" = failed ]
+bash "$MOTO" stop "$M2" >/dev/null 2>&1
 finish
