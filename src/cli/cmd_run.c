@@ -137,20 +137,37 @@ run_done(void *arg, int status, json_t *outputs, const char *msg)
 	event_base_loopbreak(r->base);
 }
 
-struct run_fetch {
+/* Waits on the loop for one asynchronous job of cwld run (the inputs'
+ * fetch, the outputs' upload): fetch_cb and upload_cb alike. */
+struct run_wait {
 	int done;
 	char *error;
 	struct event_base *base;
 };
 
 static void
-run_fetch_done(void *arg, const char *error)
+run_wait_done(void *arg, const char *error)
 {
-	struct run_fetch *rf = arg;
+	struct run_wait *w = arg;
 
-	rf->done = 1;
-	rf->error = error != NULL ? xstrdup(error) : NULL;
-	event_base_loopbreak(rf->base);
+	if (w->done)
+		return; /* already ended (cancelled by a signal) */
+	w->done = 1;
+	w->error = error != NULL ? xstrdup(error) : NULL;
+	event_base_loopbreak(w->base);
+}
+
+/* Runs the loop until w is done; 0, or -1 with err (what names the job). */
+static int
+run_wait_for(struct run_wait *w, const char *what, struct cwld_err *err)
+{
+	while (!w->done && event_base_dispatch(w->base) == 0 && !w->done)
+		;
+	if (!w->done)
+		return err_set(err, CWLD_EXIT_FAILED, "%s: the event loop ended first", what);
+	if (w->error != NULL)
+		return err_set(err, CWLD_EXIT_FAILED, "%s", w->error);
+	return 0;
 }
 
 /* Downloads the job's s3:// inputs into RUN_DIR/inputs and points them
@@ -159,7 +176,7 @@ static int
 run_fetch_inputs(struct event_base *base, json_t *process, json_t *job,
     const char *run_dir, const struct s3_config *cfg, struct cwld_err *err)
 {
-	struct run_fetch rf = { 0, NULL, base };
+	struct run_wait w = { 0, NULL, base };
 	struct fetch *f;
 	struct timespec t0, t1;
 	long objects = 0;
@@ -168,16 +185,10 @@ run_fetch_inputs(struct event_base *base, json_t *process, json_t *job,
 	int rc = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	f = fetch_start(base, process, job, dir, cfg, run_fetch_done, &rf, err);
+	f = fetch_start(base, process, job, dir, cfg, run_wait_done, &w, err);
 	if (f == NULL)
 		goto out;
-	while (!rf.done && event_base_dispatch(base) == 0 && !rf.done)
-		;
-	if (!rf.done)
-		err_set(err, CWLD_EXIT_FAILED, "fetching inputs: the event loop ended first");
-	else if (rf.error != NULL)
-		err_set(err, CWLD_EXIT_FAILED, "%s", rf.error);
-	else {
+	if (run_wait_for(&w, "fetching inputs", err) == 0) {
 		fetch_stats(f, &objects, &bytes);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		log_info("fetched %ld object%s (%lld bytes) from S3 in %.2f s", objects,
@@ -187,32 +198,16 @@ run_fetch_inputs(struct event_base *base, json_t *process, json_t *job,
 	}
 out:
 	fetch_free(f);
-	free(rf.error);
+	free(w.error);
 	free(dir);
 	return rc;
 }
 
-struct run_upload {
-	int done;
-	char *error;
-	struct event_base *base;
-};
-
 /* What SIGINT and SIGTERM stop: the run, then its uploads. */
 struct run_sig {
 	struct sched *s;
-	struct run_upload *ru; /* while the outputs go up */
+	struct run_wait *up; /* while the outputs go up */
 };
-
-static void
-run_upload_done(void *arg, const char *error)
-{
-	struct run_upload *ru = arg;
-
-	ru->done = 1;
-	ru->error = error != NULL ? xstrdup(error) : NULL;
-	event_base_loopbreak(ru->base);
-}
 
 /* Uploads the outputs (relocated under outdir) to dest and rewrites them
  * to s3:// locations; 0, or -1 with err (outputs then unchanged). Blocks
@@ -222,7 +217,7 @@ run_upload_outputs(struct event_base *base, json_t *outputs, const char *outdir,
     const char *dest, const struct s3_config *cfg, struct run_sig *sig,
     struct cwld_err *err)
 {
-	struct run_upload ru = { 0, NULL, base };
+	struct run_wait w = { 0, NULL, base };
 	struct upload *u;
 	struct timespec t0, t1;
 	long objects = 0;
@@ -230,31 +225,25 @@ run_upload_outputs(struct event_base *base, json_t *outputs, const char *outdir,
 	int rc = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	u = upload_start(base, outputs, outdir, dest, cfg, run_upload_done, &ru, err);
+	u = upload_start(base, outputs, outdir, dest, cfg, run_wait_done, &w, err);
 	if (u == NULL)
 		goto out;
-	sig->ru = &ru;
-	while (!ru.done && event_base_dispatch(base) == 0 && !ru.done)
-		;
-	sig->ru = NULL;
-	if (!ru.done)
-		err_set(err, CWLD_EXIT_FAILED, "uploading outputs: the event loop ended first");
-	else if (ru.error != NULL)
-		err_set(err, CWLD_EXIT_FAILED, "%s", ru.error);
-	else {
+	sig->up = &w;
+	rc = run_wait_for(&w, "uploading outputs", err);
+	sig->up = NULL;
+	if (rc == 0) {
 		upload_stats(u, &objects, &bytes);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		log_info("uploaded %ld object%s (%lld bytes) to %s in %.2f s", objects,
 		    objects == 1 ? "" : "s", bytes, dest, (double)(t1.tv_sec - t0.tv_sec) +
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-		rc = 0;
 	}
 	/* the multipart uploads begun are aborted before we exit */
 	if (u != NULL && rc < 0)
 		upload_drain(u, 10000);
 out:
 	upload_free(u);
-	free(ru.error);
+	free(w.error);
 	return rc;
 }
 
@@ -264,11 +253,9 @@ run_signal_cb(evutil_socket_t sig, short what, void *arg)
 	struct run_sig *rs = arg;
 
 	(void)what;
-	if (rs->ru != NULL && !rs->ru->done) {
+	if (rs->up != NULL && !rs->up->done) {
 		log_warnx("%s received: cancelling the uploads", sig == SIGINT ? "SIGINT" : "SIGTERM");
-		rs->ru->done = 1;
-		rs->ru->error = xstrdup("cancelled");
-		event_base_loopbreak(rs->ru->base);
+		run_wait_done(rs->up, "cancelled");
 		return;
 	}
 	log_warnx("%s received: cancelling the run", sig == SIGINT ? "SIGINT" : "SIGTERM");
