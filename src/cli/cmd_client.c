@@ -16,6 +16,7 @@
 
 #include "cwld/cli.h"
 #include "cwld/client_fmt.h"
+#include "cwld/curl_lazy.h"
 #include "cwld/err.h"
 #include "cwld/fs.h"
 #include "cwld/log.h"
@@ -196,7 +197,8 @@ client_open(struct client *c)
 	    (c->curl = curl_easy_init()) == NULL) {
 		if (c->curl == NULL)
 			curl_global_cleanup();
-		fprintf(stderr, "cwld %s: cannot start libcurl\n", c->cmd);
+		fprintf(stderr, "cwld %s: cannot start libcurl%s\n", c->cmd,
+		    curl_lazy_why());
 		rc = CWLD_EXIT_FAILED;
 		goto out;
 	}

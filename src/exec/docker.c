@@ -30,6 +30,7 @@
 
 #include "cwld/docker.h"
 #include "docker_int.h"
+#include "cwld/curl_lazy.h"
 #include "cwld/http.h"
 #include "cwld/log.h"
 #include "cwld/xmalloc.h"
@@ -1839,7 +1840,8 @@ docker_easy(const struct docker_host *dh, const char *method, const char *path,
 	url = xasprintf("%s%s", dh->base_url, path);
 	c = curl_easy_init();
 	if (c == NULL) {
-		err_set(err, CWLD_EXIT_FAILED, "curl_easy_init failed");
+		err_set(err, CWLD_EXIT_FAILED, "curl_easy_init failed%s",
+		    curl_lazy_why());
 		goto out;
 	}
 	curl_easy_setopt(c, CURLOPT_URL, url);

@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include "cwld/curl_lazy.h"
 #include "cwld/http.h"
 #include "cwld/xmalloc.h"
 
@@ -349,7 +350,8 @@ http_new(struct event_base *base, const char *unix_socket, struct cwld_err *err)
 
 	if (!http_global_done) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			err_set(err, CWLD_EXIT_FAILED, "http: curl init failed");
+			err_set(err, CWLD_EXIT_FAILED,
+			    "http: curl init failed%s", curl_lazy_why());
 			return NULL;
 		}
 		http_global_done = 1;
