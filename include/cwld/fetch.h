@@ -34,9 +34,12 @@ int fetch_count(const json_t *process, const json_t *job);
  * missing required one fails with S3's message, a missing optional one
  * ("required": false or "pattern?", or an expression params evaluates
  * later) is skipped, and an expression pattern is refused
- * (CWLD_EXIT_UNSUPPORTED) unless the File lists its secondaryFiles. When all are in, those objects (in job and process,
- * both borrowed and changed in place; doing it twice to one object is
- * harmless) get "location": "file://..." of their copy, and cb is called.
+ * (CWLD_EXIT_UNSUPPORTED) unless the File lists its secondaryFiles. The
+ * same for the secondaryFiles of record fields, in arrays and records of
+ * those inputs' values: the ones params finds next to a local file. When
+ * all are in, those objects (in job and process, both borrowed and
+ * changed in place; doing it twice to one object is harmless) get
+ * "location": "file://..." of their copy, and cb is called.
  * A failure stops the others and reaches cb with the first error; what was
  * complete stays in dir. cfg: the S3 settings (borrowed for the call).
  * NULL with err when nothing could start (bad location, settings). */

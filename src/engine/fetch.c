@@ -8,7 +8,8 @@
  * the inputs of the processes those steps run, through subworkflows. The
  * secondaryFiles that plain patterns of a top-level input name next to an
  * s3:// primary are downloaded beside its copy, where params discovers
- * them as it does for local files. Transfers run concurrently on the loop.
+ * them as it does for local files (record fields' too). Transfers run
+ * concurrently on the loop.
  * What s3:// means on the wire is left to the s3 module. */
 #include <sys/queue.h>
 
@@ -386,42 +387,112 @@ out:
 	return rc;
 }
 
+/* Whether value v can be of type t (one branch of a union): enough to
+ * follow the branch params will fill. */
+static int
+fetch_type_fits(const json_t *t, const json_t *v)
+{
+	const char *name, *cls;
+
+	if (json_is_object(t)) {
+		if ((name = json_string_value(json_object_get(t, "type"))) ==
+		    NULL)
+			return fetch_type_fits(json_object_get(t, "type"), v);
+		if (strcmp(name, "array") == 0)
+			return json_is_array(v);
+		if (strcmp(name, "record") == 0)
+			return json_is_object(v) &&
+			    json_object_get(v, "class") == NULL;
+		return fetch_type_fits(json_object_get(t, "type"), v);
+	}
+	if ((name = json_string_value(t)) == NULL)
+		return 0;
+	cls = json_string_value(json_object_get(v, "class"));
+	return (strcmp(name, "File") == 0 || strcmp(name, "Directory") == 0) &&
+	    cls != NULL && strcmp(name, cls) == 0;
+}
+
+/* The secondaryFiles of value v of type t, spec the input or record field
+ * that declares them, as params applies them to a local value: through
+ * arrays and record fields, each s3:// File with its spec's patterns. */
+static int
+fetch_sf_walk(struct fetch *f, const char *id, const json_t *t, json_t *v,
+    const json_t *spec, struct cwld_err *err)
+{
+	const json_t *e, *sf;
+	const char *name;
+	json_t *item;
+	size_t i;
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (json_is_array(t)) {
+		json_array_foreach(t, i, e) {
+			if (fetch_type_fits(e, v))
+				return fetch_sf_walk(f, id, e, v, spec, err);
+		}
+		return 0;
+	}
+	if (json_is_object(t)) {
+		name = json_string_value(json_object_get(t, "type"));
+		if (name != NULL && strcmp(name, "array") == 0) {
+			json_array_foreach(v, i, item) {
+				if (fetch_sf_walk(f, id, json_object_get(t,
+				    "items"), item, spec, err) != 0)
+					return -1;
+			}
+			return 0;
+		}
+		if (name != NULL && strcmp(name, "record") == 0) {
+			json_array_foreach(json_object_get(t, "fields"), i, e) {
+				name = json_string_value(json_object_get(e,
+				    "name"));
+				item = name != NULL ? json_object_get(v, name) :
+				    NULL;
+				if (fetch_sf_walk(f, id, json_object_get(e,
+				    "type"), item, e, err) != 0)
+					return -1;
+			}
+			return 0;
+		}
+		return fetch_sf_walk(f, id, json_object_get(t, "type"), v, spec,
+		    err);
+	}
+	sf = json_object_get(spec, "secondaryFiles");
+	if (!fetch_type_fits(t, v) || !fetch_is_s3(v) || sf == NULL ||
+	    json_is_null(sf) || fetch_strcmp0(json_string_value(
+	    json_object_get(v, "class")), "File") != 0)
+		return 0;
+	if (!json_is_array(sf))
+		return fetch_secondary_one(f, id, v, sf, err);
+	json_array_foreach(sf, i, e) {
+		if (fetch_secondary_one(f, id, v, e, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The secondaryFiles of the process's own inputs next to their s3://
- * Files (in the job's value or the default it relies on, alone or in an
- * array); those of steps' and nested processes' inputs are found by params
- * among what is already local. */
+ * Files (in the job's value or the default it relies on; in arrays and
+ * record fields too): params discovers those of a top-level input next to
+ * a local copy, and nowhere else (a step's File brings its secondaryFiles
+ * along), so these are all that must be fetched. */
 static int
 fetch_collect_secondary(struct fetch *f, struct cwld_err *err)
 {
-	const json_t *spec, *e;
 	const char *id;
-	json_t *in, *v, *p;
-	size_t i, j, k;
+	json_t *in, *v;
+	size_t i;
 
 	json_array_foreach(json_object_get(f->process, "inputs"), i, in) {
-		spec = json_object_get(in, "secondaryFiles");
 		id = json_string_value(json_object_get(in, "id"));
-		if (spec == NULL || json_is_null(spec) || id == NULL)
+		if (id == NULL)
 			continue;
 		if ((v = json_object_get(f->job, id)) == NULL)
 			v = json_object_get(in, "default");
-		for (j = 0; j < (json_is_array(v) ? json_array_size(v) : 1);
-		    j++) {
-			p = json_is_array(v) ? json_array_get(v, j) : v;
-			if (!json_is_object(p) || !fetch_is_s3(p) ||
-			    fetch_strcmp0(json_string_value(json_object_get(p,
-			    "class")), "File") != 0)
-				continue;
-			if (!json_is_array(spec)) {
-				if (fetch_secondary_one(f, id, p, spec, err) != 0)
-					return -1;
-				continue;
-			}
-			json_array_foreach(spec, k, e) {
-				if (fetch_secondary_one(f, id, p, e, err) != 0)
-					return -1;
-			}
-		}
+		if (fetch_sf_walk(f, id, json_object_get(in, "type"), v, in,
+		    err) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -555,8 +626,8 @@ fetch_get_done(void *arg, const struct s3_result *r)
 	}
 	f->objects++;
 	f->bytes += r->size;
-	log_debug("fetched %s/%s (%" PRId64 " bytes) to %s", t->loc->uri,
-	    t->list ? "" : t->key, r->size, t->path);
+	log_debug("fetched s3://%s/%s (%" PRId64 " bytes) to %s",
+	    t->loc->bucket, t->key, r->size, t->path);
 	fetch_task_free(t);
 	fetch_pump(f);
 	fetch_check_done(f);

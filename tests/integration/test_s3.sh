@@ -375,6 +375,24 @@ check "  naming it, with S3's message" has sec3.err \
 	"cwld run: input 'bam': secondary file 'r.bam.idx' of 's3://cwld-in/sec3/r.bam': s3: GET s3://cwld-in/sec3/r.bam.idx: NoSuchKey: The specified key does not exist."
 check "  before any step" [ ! -e "$TMP/sec3.outdir" ]
 
+# secondaryFiles of record fields, in a record and in an array of records
+printf 'REF\n' >"$TMP/up/g.fa"
+printf 'FAI\n' >"$TMP/up/g.fa.fai"
+run secrecput s3t put "$TMP/up/g.fa" s3://cwld-in/secrec/g.fa "$TMP/up/g.fa.fai" s3://cwld-in/secrec/g.fa.fai
+printf '%s\n' 'rec: {ref: {class: File, location: s3://cwld-in/secrec/g.fa}}' \
+	'pairs: [{bam: {class: File, location: s3://cwld-in/sec/r.bam}},' \
+	'        {bam: {class: File, location: s3://cwld-in/sec2/r.bam}}]' >"$TMP/secrec.yml"
+cwld_doc secrec "$CWLD_SOURCE_DIR/tests/integration/s3/secrec.cwl" "$TMP/secrec.yml"
+check "record fields' secondary files are fetched with their s3:// Files" [ "$RC" = 0 ]
+check "  each File came with its own" grep -q '"names": "g.fa:g.fa.fai r.bam:r.bam.idx r.bam:r.bam.idx"' "$TMP/secrec.out"
+check "  six objects fetched" has secrec.err 'fetched 6 objects (24 bytes) from S3'
+printf '%s\n' 'rec: {ref: {class: File, location: s3://cwld-in/secrec/g.fa}}' \
+	'pairs: [{bam: {class: File, location: s3://cwld-in/sec3/r.bam}}]' >"$TMP/secrec3.yml"
+cwld_doc secrec3 "$CWLD_SOURCE_DIR/tests/integration/s3/secrec.cwl" "$TMP/secrec3.yml"
+check "a record field's required secondary file missing from the bucket fails the run" [ "$RC" = 1 ]
+check "  naming the input and the object, with S3's message" has secrec3.err \
+	"cwld run: input 'pairs': secondary file 'r.bam.idx' of 's3://cwld-in/sec3/r.bam': s3: GET s3://cwld-in/sec3/r.bam.idx: NoSuchKey: "
+
 # s3:// defaults inside a workflow: a step's "in" entry, a step's tool input
 printf '12345\n' >"$TMP/up/in.txt"
 printf 'abc\n' >"$TMP/up/tool.txt"
