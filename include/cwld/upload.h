@@ -56,4 +56,21 @@ void upload_free(struct upload *u);
 /* Objects stored and bytes sent so far. */
 void upload_stats(const struct upload *u, long *objects, long long *bytes);
 
+/* Before a run starts: one ListObjectsV2 of at most one key under dest's
+ * prefix, so that a run whose outputs could not be stored (no such
+ * bucket, credentials refused, the wrong region, no server answering)
+ * fails before its first step rather than after its last. cb hears NULL
+ * when the listing worked, and also when it was refused for another reason
+ * (AccessDenied: a user may be allowed to put but not to list; a warning
+ * is logged), else "output location DEST: <S3's error>"; cb must not
+ * free the probe. NULL with err when it could not start (a bad dest,
+ * settings). */
+struct upload_probe;
+struct upload_probe *upload_probe_start(struct event_base *base,
+    const char *dest, const struct s3_config *cfg, upload_cb cb, void *arg,
+    struct cwld_err *err);
+/* Stops the listing if it is in flight (cb is not called) and frees.
+ * upload_probe_free(NULL) does nothing. */
+void upload_probe_free(struct upload_probe *p);
+
 #endif

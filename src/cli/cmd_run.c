@@ -98,7 +98,10 @@ run_usage(FILE *f)
 	    "                          the local copies are staged in the run's work dir and\n"
 	    "                          removed; with it they stay there. A failed upload\n"
 	    "                          fails the run (exit 1) and prints no output object;\n"
-	    "                          what it had stored stays in the bucket\n"
+	    "                          what it had stored stays in the bucket. The location\n"
+	    "                          is checked first (one listing of PREFIX/): a missing\n"
+	    "                          bucket, refused credentials or no answer fail the\n"
+	    "                          run before it starts\n"
 	    "  --s3-endpoint URL       S3-compatible server for s3:// inputs and outputs\n"
 	    "                          (MinIO: its URL; default: $AWS_ENDPOINT_URL_S3,\n"
 	    "                          $AWS_ENDPOINT_URL, the profile's endpoint_url,\n"
@@ -200,6 +203,24 @@ out:
 	fetch_free(f);
 	free(w.error);
 	free(dir);
+	return rc;
+}
+
+/* Checks that the output location can take the outputs (upload_probe);
+ * 0, or -1 with err. Blocks on the loop: nothing runs yet. */
+static int
+run_probe_dest(struct event_base *base, const char *dest,
+    const struct s3_config *cfg, struct cwld_err *err)
+{
+	struct run_wait w = { 0, NULL, base };
+	struct upload_probe *p;
+	int rc = -1;
+
+	p = upload_probe_start(base, dest, cfg, run_wait_done, &w, err);
+	if (p != NULL)
+		rc = run_wait_for(&w, "checking the output location", err);
+	upload_probe_free(p);
+	free(w.error);
 	return rc;
 }
 
@@ -458,6 +479,13 @@ cmd_run(int argc, char **argv)
 	if (base == NULL) {
 		fprintf(stderr, "cwld run: cannot create event loop\n");
 		rc = CWLD_EXIT_FAILED;
+		goto out;
+	}
+	/* a bucket that cannot take the outputs fails the run now, not after
+	 * its last step */
+	if (opt_dest && run_probe_dest(base, opt_dest, &s3cfg, &err) < 0) {
+		fprintf(stderr, "cwld run: %s\n", err.msg);
+		rc = err.code ? err.code : CWLD_EXIT_FAILED;
 		goto out;
 	}
 	/* s3:// inputs become local files first, so that they are completed,

@@ -40,6 +40,8 @@ struct runs_run {
 	json_t *options;         /* as recorded in the store: parallel, ... */
 	const char *output_location; /* borrowed from options, or NULL */
 	int resume;
+	struct upload_probe *probe; /* output_location checked, before s */
+	int probed;
 	struct fetch *fetch;     /* its s3:// inputs, before s exists */
 	struct sched *s;
 	int done;
@@ -108,6 +110,7 @@ runs_run_free(struct runs_run *run)
 {
 	if (run == NULL)
 		return;
+	upload_probe_free(run->probe);
 	fetch_free(run->fetch);
 	upload_free(run->up);
 	sched_free(run->s);
@@ -558,10 +561,10 @@ runs_fetched(void *arg, const char *error)
 		runs_fail_async(run, err.code, err.msg);
 }
 
-/* Starts an active run: its s3:// inputs fetched first when it has any,
- * then its scheduler. 0, or -1 with err (nothing started). */
+/* The rest of runs_launch: its s3:// inputs fetched first when it has
+ * any, then its scheduler. 0, or -1 with err (nothing started). */
 static int
-runs_launch(struct runs *r, struct runs_run *run, struct cwld_err *err)
+runs_launch_inputs(struct runs *r, struct runs_run *run, struct cwld_err *err)
 {
 	char *dir;
 
@@ -572,6 +575,33 @@ runs_launch(struct runs *r, struct runs_run *run, struct cwld_err *err)
 	    runs_fetched, run, err);
 	free(dir);
 	return run->fetch != NULL ? 0 : -1;
+}
+
+static void
+runs_probed(void *arg, const char *error)
+{
+	struct runs_run *run = arg;
+	struct cwld_err err = { 0 };
+
+	/* the probe is freed with the run: not from inside its callback */
+	run->probed = 1;
+	if (error != NULL)
+		runs_fail_async(run, CWLD_EXIT_FAILED, error);
+	else if (runs_launch_inputs(run->r, run, &err) < 0)
+		runs_fail_async(run, err.code, err.msg);
+}
+
+/* Starts an active run: its output_location checked first (a bucket that
+ * cannot take the outputs fails the run before its first step), then
+ * runs_launch_inputs. 0, or -1 with err (nothing started). */
+static int
+runs_launch(struct runs *r, struct runs_run *run, struct cwld_err *err)
+{
+	if (run->output_location == NULL || run->probed)
+		return runs_launch_inputs(r, run, err);
+	run->probe = upload_probe_start(r->base, run->output_location, &r->o.s3,
+	    runs_probed, run, err);
+	return run->probe != NULL ? 0 : -1;
 }
 
 int
@@ -737,11 +767,14 @@ runs_cancel(struct runs *r, const char *run_id, int *finished, struct cwld_err *
 			continue;
 		log_info("run %s: cancel requested", run_id);
 		if (run->s == NULL) {
+			runs_fail_async(run, CWLD_EXIT_FAILED, run->fetch != NULL ?
+			    "cancelled while its inputs were fetched" :
+			    "cancelled before its first step");
+			upload_probe_free(run->probe);
+			run->probe = NULL;
 			fetch_free(run->fetch);
 			run->fetch = NULL;
 			run->cancelled = 1;
-			runs_fail_async(run, CWLD_EXIT_FAILED,
-			    "cancelled while its inputs were fetched");
 			return 0;
 		}
 		sched_cancel(run->s);

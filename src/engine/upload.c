@@ -566,3 +566,104 @@ upload_stats(const struct upload *u, long *objects, long long *bytes)
 	*objects = u->objects;
 	*bytes = u->bytes;
 }
+
+/* --- the destination checked before a run ---------------------------- */
+
+struct upload_probe {
+	struct s3 *s3;
+	struct s3_op *op;
+	char *dest;
+	int seen;        /* the listing reached a key: stopped there */
+	upload_cb cb;
+	void *arg;
+};
+
+/* Answers that say the upload would fail too: no such bucket, credentials
+ * refused, the wrong region or endpoint. Anything else (AccessDenied for a
+ * user who may put but not list, a store that does not implement
+ * ListObjectsV2) leaves the answer to the upload. */
+static const char *const upload_probe_fatal[] = {
+	"NoSuchBucket", "InvalidBucketName", "InvalidAccessKeyId",
+	"SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
+	"AuthorizationHeaderMalformed", "PermanentRedirect",
+};
+
+static int
+upload_probe_each(void *arg, const struct s3_object *obj)
+{
+	struct upload_probe *p = arg;
+
+	(void)obj;
+	p->seen = 1;
+	return -1; /* one key is enough: no further pages */
+}
+
+static void
+upload_probe_cb(void *arg, const struct s3_result *res)
+{
+	struct upload_probe *p = arg;
+	char *why = NULL;
+	size_t i;
+
+	p->op = NULL;
+	if (res->error != NULL && !p->seen) {
+		int fatal = res->status == 0;
+
+		for (i = 0; i < sizeof upload_probe_fatal /
+		    sizeof *upload_probe_fatal; i++)
+			if (strcmp(res->code, upload_probe_fatal[i]) == 0)
+				fatal = 1;
+		if (fatal)
+			why = xasprintf("output location %s: %s", p->dest,
+			    res->error);
+		else
+			log_warnx("output location %s: cannot list it (%s); "
+			    "whether the outputs can be stored there will be "
+			    "known when they are", p->dest, res->error);
+	}
+	p->cb(p->arg, why);
+	free(why);
+}
+
+struct upload_probe *
+upload_probe_start(struct event_base *base, const char *dest,
+    const struct s3_config *cfg, upload_cb cb, void *arg,
+    struct cwld_err *err)
+{
+	struct upload_probe *p = xcalloc(1, sizeof *p);
+	char *bucket = NULL, *prefix = NULL, *under = NULL;
+
+	p->dest = xstrdup(dest);
+	p->cb = cb;
+	p->arg = arg;
+	if (upload_parse_dest(dest, &bucket, &prefix, err) != 0 ||
+	    (p->s3 = s3_new(base, cfg, err)) == NULL)
+		goto fail;
+	under = *prefix == '\0' ? xstrdup("") : xasprintf("%s/", prefix);
+	p->op = s3_list(p->s3, bucket, under, NULL, 1, upload_probe_each,
+	    upload_probe_cb, p, err);
+	if (p->op == NULL)
+		goto fail;
+	free(bucket);
+	free(prefix);
+	free(under);
+	return p;
+fail:
+	free(bucket);
+	free(prefix);
+	free(under);
+	upload_probe_free(p);
+	return NULL;
+}
+
+void
+upload_probe_free(struct upload_probe *p)
+{
+	if (p == NULL)
+		return;
+	if (p->op != NULL)
+		s3_cancel(p->op);
+	s3_free(p->s3);
+	free(p->dest);
+	free(p);
+}

@@ -465,12 +465,47 @@ run upnob env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" HOME="$TMP/noh
 	"$CWLD" run --no-container --state-dir "$TMP/state2" --s3-endpoint "$URL" \
 	--output-location s3://cwld-nosuch/out "$WF" "$TMP/job.yml"
 check "an output location in a missing bucket fails the run, exit status 1" [ "$RC" = 1 ]
+check "  before anything ran, naming the location and S3's error" grep -qE \
+	"^cwld run: output location s3://cwld-nosuch/out: s3: .*NoSuchBucket: " "$TMP/upnob.err"
+check "  no input was fetched, no step started" [ -z "$(grep -E 'fetched|started' "$TMP/upnob.err")" ]
+check "  and it prints no output object" [ ! -s "$TMP/upnob.out" ]
+# a tool that works for a second: time to act while it runs
+printf '%s\n' 'cwlVersion: v1.2' 'class: CommandLineTool' \
+	"baseCommand: [sh, -c, 'sleep 1; echo done > slow.txt']" 'inputs: []' \
+	'outputs: {f: {type: File, outputBinding: {glob: slow.txt}}}' >"$TMP/slow.cwl"
+run upcred env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="${SK}x" HOME="$TMP/nohome" \
+	"$CWLD" run --no-container --state-dir "$TMP/state2" --s3-endpoint "$URL" \
+	--output-location s3://cwld-out/refused "$TMP/slow.cwl"
+check "refused credentials fail the run before it starts too (exit status 1)" [ "$RC" = 1 ]
+check "  with S3's error" grep -qE "^cwld run: output location s3://cwld-out/refused: s3: .*SignatureDoesNotMatch" "$TMP/upcred.err"
+check "  no step started" [ -z "$(grep started "$TMP/upcred.err")" ]
+
+# A bucket that goes away while the run works: the upload fails at the end.
+bucket() { # bucket create|delete NAME
+	"${CWLD_CACHE_DIR:-$HOME/.cache/cwld}/moto-venv/bin/python" -c 'import sys, boto3
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+                  aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3])
+getattr(s3, sys.argv[4] + "_bucket")(Bucket=sys.argv[5])' "$URL" "$AK" "$SK" "$1" "$2"
+}
+bucket create cwld-gone
+env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" HOME="$TMP/nohome" \
+	"$CWLD" run --no-container --state-dir "$TMP/state2" --s3-endpoint "$URL" \
+	--output-location s3://cwld-gone/out "$TMP/slow.cwl" >"$TMP/upgone.out" 2>"$TMP/upgone.err" &
+GPID=$!
+for _ in $(seq 1 200); do
+	grep -q "started" "$TMP/upgone.err" 2>/dev/null && break
+	sleep 0.05
+done
+bucket delete cwld-gone
+RC=0
+wait "$GPID" || RC=$?
+check "an output bucket deleted during the run fails it at the upload, exit status 1" [ "$RC" = 1 ]
 check "  naming the location, the file and S3's error" grep -qE \
-	"^cwld run: run [0-9a-f]+ failed: uploading the outputs to s3://cwld-nosuch/out: uploading '[^']+/outputs/[a-z]+.txt': s3: PUT s3://cwld-nosuch/out/[a-z]+.txt: NoSuchBucket: " "$TMP/upnob.err"
-check "  and prints no output object" [ ! -s "$TMP/upnob.out" ]
+	"^cwld run: run [0-9a-f]+ failed: uploading the outputs to s3://cwld-gone/out: uploading '[^']+/outputs/slow.txt': s3: PUT s3://cwld-gone/out/slow.txt: NoSuchBucket: " "$TMP/upgone.err"
+check "  and prints no output object" [ ! -s "$TMP/upgone.out" ]
 check "  the run is recorded failed, with that reason" [ "$(sql "$TMP/state2/cwld.db" \
-	"select count(*) from runs where state = 'failed' and error like '%cwld-nosuch/out%NoSuchBucket%'")" = 1 ]
-check "  the local outputs stay, in the work dir" [ -n "$(ls "$TMP"/state2/runs/*/outputs/joined.txt 2>/dev/null)" ]
+	"select count(*) from runs where state = 'failed' and error like '%cwld-gone/out%NoSuchBucket%'")" = 1 ]
+check "  the local outputs stay, in the work dir" [ -n "$(ls "$TMP"/state2/runs/*/outputs/slow.txt 2>/dev/null)" ]
 run upbad "$CWLD" run --no-container --state-dir "$TMP/state2" --output-location http://x/y "$WF" "$TMP/job.yml"
 check "an output location that is not s3:// is a usage error (2), before the run" [ "$RC" = 2 ]
 check "  saying so" has upbad.err 'only s3://bucket/prefix is supported'
@@ -566,11 +601,11 @@ rid=$(drun '"output_location": "s3://cwld-nosuch/d",')
 check "a run whose output bucket is missing is accepted" [ "$(cat "$TMP/code")" = 201 ]
 check "  and ends failed" [ "$(dwait "$rid")" = failed ]
 dreq GET "/api/v1/runs/$rid" >"$TMP/dfail.json"
-check "  its error names the location, the file and S3's error" grep -qE \
-	"uploading the outputs to s3://cwld-nosuch/d: uploading '[^']+': s3: PUT s3://cwld-nosuch/d/[a-z]+.txt: NoSuchBucket: " \
-	<<<"$(jget error <"$TMP/dfail.json")"
+check "  its error names the location and S3's error" grep -qE \
+	"^output location s3://cwld-nosuch/d: s3: .*NoSuchBucket: " <<<"$(jget error <"$TMP/dfail.json")"
 check "  and it reports no outputs" [ -z "$(jget outputs <"$TMP/dfail.json")" ]
-check "  (they stay in STATE/outputs/<run>)" [ -e "$TMP/dstate/outputs/$rid/joined.txt" ]
+check "  no step ran, no input was fetched" [ "$(sql "$TMP/dstate/cwld.db" \
+	"select count(*) from steps where run_id = '$rid'")" = 0 ] && [ ! -e "$TMP/dstate/runs/$rid/inputs" ]
 
 rid=$(dreq POST /api/v1/runs -H 'Content-Type: application/json' \
 	-d '{"workflow": "wf.cwl", "no_container": true, "inputs": {"a": {"class": "File", "location": "s3://cwld-in/wf/nope"},
