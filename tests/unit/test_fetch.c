@@ -164,11 +164,25 @@ test_fetch_bad_secondary(void **state)
 	    "the job");
 	assert_int_equal(code, CWLD_EXIT_UNSUPPORTED);
 	free(e);
-	/* in an array too */
-	e = test_fetch_refused_by(expr, "{\"a\": [{\"class\": \"File\", "
+	/* in an array too: the patterns apply to each File of a File[] */
+	e = test_fetch_refused_by("{\"inputs\": [{\"id\": \"a\", "
+	    "\"type\": {\"type\": \"array\", \"items\": \"File\"}, "
+	    "\"secondaryFiles\": \"$(self.nameroot).meta\"}]}",
+	    "{\"a\": [{\"class\": \"File\", "
 	    "\"location\": \"file:///tmp/x\"}, {\"class\": \"File\", "
 	    "\"location\": \"s3://bkt/q.bam\"}]}", &code);
 	assert_non_null(strstr(e, "s3:// File ('s3://bkt/q.bam')"));
+	free(e);
+	/* a record's field, and an optional array of them (a union) */
+	e = test_fetch_refused_by("{\"inputs\": [{\"id\": \"r\", \"type\": "
+	    "[\"null\", {\"type\": \"array\", \"items\": {\"type\": "
+	    "\"record\", \"fields\": [{\"name\": \"f\", \"type\": \"File\", "
+	    "\"secondaryFiles\": [\".idx\", \"$(1).x\"]}]}}]}]}",
+	    "{\"r\": [{\"f\": {\"class\": \"File\", "
+	    "\"location\": \"s3://bkt/f.bam\"}}]}", &code);
+	assert_string_equal(e, "input 'r': secondaryFiles pattern '$(1).x' is "
+	    "an expression, which cwld cannot apply to an s3:// File "
+	    "('s3://bkt/f.bam'): list its secondaryFiles in the job");
 	free(e);
 	e = test_fetch_refused_by("{\"inputs\": [{\"id\": \"a\", "
 	    "\"type\": \"File\", \"secondaryFiles\": \"/../../x\"}]}",
