@@ -27,6 +27,8 @@ CACHE=${CWLD_CACHE_DIR:-$HOME/.cache/cwld}
 VENV=$CACHE/moto-venv
 REQ=$HERE/requirements-moto.txt
 
+. "$HERE/lib-start.sh"
+
 die() { echo "moto.sh: $*" >&2; exit 1; }
 say() { echo "moto.sh: $*" >&2; }
 
@@ -66,42 +68,25 @@ cmd_install() {
 	say "moto installed in $((SECONDS - t0)) s"
 }
 
-free_port() {
-	"$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+moto_launch() {
+	# no signature checks until `auth` asks for them
+	exec env -u INITIAL_NO_AUTH_ACTION_COUNT "$VENV/bin/moto_server" -H 127.0.0.1 -p "$1"
+}
+moto_ready() {
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+		"http://127.0.0.1:$1/moto-api/data.json" 2>/dev/null || true)" = 200 ]
 }
 
 cmd_start() {
 	[ $# -eq 1 ] || die "usage: moto.sh start DIR"
-	local dir=$1 port pid i code
+	local dir=$1
 	is_installed || die "moto is not installed in $VENV (run: moto.sh install)"
 	mkdir -p "$dir"
 	if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
 		die "moto already running from $dir (pid $(cat "$dir/pid"))"
 	fi
-	# a port picked free can be taken before moto binds it: try again
-	for _ in 1 2 3; do
-		port=$(free_port)
-		# no signature checks until `auth` asks for them
-		env -u INITIAL_NO_AUTH_ACTION_COUNT "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" \
-			</dev/null >"$dir/moto.log" 2>&1 &
-		pid=$!
-		echo "$pid" >"$dir/pid"
-		for ((i = 0; i < 200; i++)); do
-			code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-				"http://127.0.0.1:$port/moto-api/data.json" 2>/dev/null || true)
-			if [ "$code" = 200 ]; then
-				echo "http://127.0.0.1:$port" >"$dir/url"
-				echo "http://127.0.0.1:$port"
-				return 0
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	tail -n 20 "$dir/moto.log" >&2
-	die "moto_server did not start (log: $dir/moto.log)"
+	start_on_free_port "$dir" "$dir/moto.log" moto_launch moto_ready ||
+		die "moto_server did not start (log: $dir/moto.log)"
 }
 
 cmd_auth() {

@@ -18,6 +18,8 @@
 # here with 1.95).
 set -euo pipefail
 
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/lib-start.sh"
 VERSION=0.14.1
 CACHE=${CWLD_CACHE_DIR:-$HOME/.cache/cwld}
 ROOT=$CACHE/s3s-fs-$VERSION
@@ -43,39 +45,26 @@ cmd_install() {
 	say "s3s-fs built in $((SECONDS - t0)) s"
 }
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+S3S_KEY= S3S_SECRET= S3S_ROOT=
+s3s_launch() {
+	exec "$BIN" --host 127.0.0.1 --port "$1" --access-key "$S3S_KEY" \
+		--secret-key "$S3S_SECRET" "$S3S_ROOT"
+}
+s3s_ready() { # any HTTP answer (403 without a signature) means it listens
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+		"http://127.0.0.1:$1/" 2>/dev/null || true)" != 000 ]
 }
 
 cmd_start() {
 	[ $# -ge 3 ] || die "usage: s3s.sh start DIR KEY SECRET BUCKET..."
-	local dir=$1 key=$2 secret=$3 port pid i b
+	local dir=$1 b
+	S3S_KEY=$2 S3S_SECRET=$3 S3S_ROOT=$dir/root
 	shift 3
 	[ -x "$BIN" ] || die "s3s-fs is not built (run: s3s.sh install)"
 	mkdir -p "$dir/root"
 	for b in "$@"; do mkdir -p "$dir/root/$b"; done
-	for _ in 1 2 3; do
-		port=$(free_port)
-		"$BIN" --host 127.0.0.1 --port "$port" --access-key "$key" --secret-key "$secret" \
-			"$dir/root" </dev/null >"$dir/s3s.log" 2>&1 &
-		pid=$!
-		echo "$pid" >"$dir/pid"
-		for ((i = 0; i < 100; i++)); do
-			# any HTTP answer (403 without a signature) means it listens
-			if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
-				"http://127.0.0.1:$port/" 2>/dev/null || true)" != 000 ]; then
-				echo "http://127.0.0.1:$port" >"$dir/url"
-				echo "http://127.0.0.1:$port"
-				return 0
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	tail -n 20 "$dir/s3s.log" >&2
-	die "s3s-fs did not start (log: $dir/s3s.log)"
+	start_on_free_port "$dir" "$dir/s3s.log" s3s_launch s3s_ready ||
+		die "s3s-fs did not start (log: $dir/s3s.log)"
 }
 
 cmd_stop() {
