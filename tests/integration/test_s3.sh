@@ -180,6 +180,9 @@ check "leaves no multipart upload behind either" [ "$(uploads cwld-out)" = 0 ]
 # proxy MODE CUTS BYTES: cutproxy.py in front of moto; sets PX_URL, PX_PID
 proxy() {
 	: >"$TMP/px.log"
+	# the previous proxy's port must not be read before the new one's is
+	# written (the redirection below truncates only once the job starts)
+	rm -f "$TMP/px.port"
 	python3 "$CWLD_SOURCE_DIR/tests/integration/s3/cutproxy.py" "$PORT" "$@" "$TMP/px.log" \
 		>"$TMP/px.port" 2>/dev/null &
 	PX_PID=$!
