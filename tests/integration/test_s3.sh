@@ -680,6 +680,19 @@ check "the daemons stop cleanly" [ "$RC" = 0 ]
 check "  with no sanitizer report" [ -z "$(grep Sanitizer "$TMP/serve.err")" ]
 
 # --- the server killed in the middle of a transfer -----------------------------
+# stop_mid_get DIR: once big.bin's temporary download file under DIR has
+# bytes (or KPID ended), stops KPID so the server can be killed mid-body;
+# f is that file, empty when none appeared
+stop_mid_get() {
+	f=
+	for _ in $(seq 1 2000); do
+		f=$(find "$1" -name '.big.bin.s3tmp.*' -size +0 2>/dev/null | head -n 1 || true)
+		[ -n "$f" ] && break
+		kill -0 "$KPID" 2>/dev/null || break
+		sleep 0.005
+	done
+	kill -STOP "$KPID" 2>/dev/null || true
+}
 URL2=$(bash "$MOTO" start "$M2")
 # (this one checks no signatures: its bucket is made by a plain PUT)
 curl -s -X PUT "$URL2/cwld-in" >/dev/null
@@ -689,14 +702,7 @@ mkdir -p "$TMP/kill"
 "$TOOL" --endpoint "$URL2" --access-key a --secret-key b --attempts 3 --retry-ms 100 \
 	get s3://cwld-in/big.bin "$TMP/kill/big.bin" >"$TMP/kill.out" 2>"$TMP/kill.err" &
 KPID=$!
-# stop the reader once bytes arrive so the server is killed mid-body
-for _ in $(seq 1 2000); do
-	f=$(find "$TMP/kill" -name '.big.bin.s3tmp.*' -size +0 2>/dev/null | head -n 1)
-	[ -n "$f" ] && break
-	kill -0 "$KPID" 2>/dev/null || break
-	sleep 0.005
-done
-kill -STOP "$KPID" 2>/dev/null || true
+stop_mid_get "$TMP/kill"
 check "the download had started when the server was killed" [ -n "$f" ]
 kill -KILL "$(cat "$M2/pid")"
 kill -CONT "$KPID" 2>/dev/null || true
@@ -739,14 +745,7 @@ env AWS_ACCESS_KEY_ID=a AWS_SECRET_ACCESS_KEY=b HOME="$TMP/nohome" \
 	"$CWLD" run --no-container --state-dir "$TMP/state-kill" --s3-endpoint "$URL2" \
 	--outdir "$TMP/runkill.outdir" "$CWLD_SOURCE_DIR/tests/integration/s3/count.cwl" "$TMP/bigjob.yml" >"$TMP/runkill.out" 2>"$TMP/runkill.err" &
 KPID=$!
-f=
-for _ in $(seq 1 2000); do
-	f=$(find "$TMP/state-kill" -name '.big.bin.s3tmp.*' -size +0 2>/dev/null | head -n 1 || true)
-	[ -n "$f" ] && break
-	kill -0 "$KPID" 2>/dev/null || break
-	sleep 0.005
-done
-kill -STOP "$KPID" 2>/dev/null || true
+stop_mid_get "$TMP/state-kill"
 check "cwld run: the input's download had started when the server was killed" [ -n "$f" ]
 kill -KILL "$(cat "$M2/pid")"
 kill -CONT "$KPID" 2>/dev/null || true
