@@ -13,6 +13,7 @@
 struct store;
 struct docker;
 struct exec_local;
+struct fetch;
 struct sched;
 struct sched_pool;
 
@@ -52,6 +53,11 @@ struct sched_opts {
 	int resume;               /* the run was started before: steps that
 	                           * succeeded are not run again, a step whose
 	                           * container is there is taken over */
+	struct fetch *fetch;      /* the run's S3 staging (fetch.h): a job's
+	                           * s3:// inputs are downloaded through it
+	                           * before it launches; NULL: such an input
+	                           * fails its step. Borrowed, must outlive the
+	                           * scheduler; a cancel stops it */
 };
 
 /* The machine's budget: online CPUs (sysconf _SC_NPROCESSORS_ONLN) and

@@ -49,7 +49,9 @@ run_usage(FILE *f)
 	    "Tools with a DockerRequirement run in containers through the Docker\n"
 	    "Engine API ($DOCKER_HOST or /var/run/docker.sock); others run on the host.\n"
 	    "Inputs at s3://bucket/key (a File) or s3://bucket/prefix/ (a Directory) are\n"
-	    "downloaded once into the run's work directory before the run starts.\n"
+	    "downloaded once into the run's work directory, each just before the first\n"
+	    "step that gets it (every File is looked at when the run starts: a missing\n"
+	    "one fails it before its first step).\n"
 	    "The image is made present first: dockerPull/dockerImageId are pulled when\n"
 	    "missing, dockerLoad (a `docker save` tarball) loaded, dockerImport (a root\n"
 	    "file system tarball) imported, both from a path relative to the document or\n"
@@ -173,36 +175,33 @@ run_wait_for(struct run_wait *w, const char *what, struct cwld_err *err)
 	return 0;
 }
 
-/* Downloads the job's s3:// inputs into RUN_DIR/inputs and points them
- * there; 0, or -1 with err. Blocks on the loop: nothing else runs yet. */
+/* Looks at the job's s3:// inputs (and downloads into RUN_DIR/inputs
+ * what the start reads: fetch_inputs); 0, or -1 with err. Blocks on the
+ * loop: nothing else runs yet. */
 static int
-run_fetch_inputs(struct event_base *base, json_t *process, json_t *job,
-    const char *run_dir, const struct s3_config *cfg, struct cwld_err *err)
+run_fetch_inputs(struct event_base *base, struct fetch *f, json_t *process, json_t *job,
+    struct cwld_err *err)
 {
 	struct run_wait w = { 0, NULL, base };
-	struct fetch *f;
 	struct timespec t0, t1;
 	long objects = 0;
 	long long bytes = 0;
-	char *dir = xasprintf("%s/inputs", run_dir);
 	int rc = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	f = fetch_start(base, process, job, dir, cfg, run_wait_done, &w, err);
-	if (f == NULL)
+	if (fetch_inputs(f, process, job, run_wait_done, &w, err) == NULL)
 		goto out;
 	if (run_wait_for(&w, "fetching inputs", err) == 0) {
 		fetch_stats(f, &objects, &bytes);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		log_info("fetched %ld object%s (%lld bytes) from S3 in %.2f s", objects,
-		    objects == 1 ? "" : "s", bytes, (double)(t1.tv_sec - t0.tv_sec) +
-		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		log_info("s3:// inputs checked in %.2f s; %ld object%s (%lld bytes) fetched "
+		    "now, the rest as steps need them", (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, objects, objects == 1 ? "" : "s",
+		    bytes);
 		rc = 0;
 	}
 out:
-	fetch_free(f);
 	free(w.error);
-	free(dir);
 	return rc;
 }
 
@@ -224,11 +223,48 @@ run_probe_dest(struct event_base *base, const char *dest,
 	return rc;
 }
 
-/* What SIGINT and SIGTERM stop: the run, then its uploads. */
+/* What SIGINT and SIGTERM stop: the run, then its transfers. */
 struct run_sig {
 	struct sched *s;
-	struct run_wait *up; /* while the outputs go up */
+	struct run_wait *up; /* while the outputs come down or go up */
 };
+
+/* A download's wait, which a signal may end before its callback comes. */
+struct run_fetch_wait {
+	struct run_wait w;
+	int called;
+};
+
+static void
+run_fetch_done(void *arg, const char *error)
+{
+	struct run_fetch_wait *fw = arg;
+
+	fw->called = 1;
+	run_wait_done(&fw->w, error);
+}
+
+/* Downloads the s3:// Files and Directories among the outputs (inputs
+ * passed straight through) and points them at the copies; 0, or -1 with
+ * err. Blocks on the loop: the run has finished. */
+static int
+run_fetch_outputs(struct event_base *base, struct fetch *f, json_t *outputs,
+    struct run_sig *sig, struct cwld_err *err)
+{
+	struct run_fetch_wait fw = { { 0, NULL, base }, 0 };
+	struct fetch_op *op;
+	int rc = -1;
+
+	if ((op = fetch_value(f, outputs, run_fetch_done, &fw, err)) != NULL) {
+		sig->up = &fw.w;
+		rc = run_wait_for(&fw.w, "fetching outputs from S3", err);
+		sig->up = NULL;
+		if (!fw.called)
+			fetch_op_cancel(op); /* a signal ended the wait */
+	}
+	free(fw.w.error);
+	return rc;
+}
 
 /* Uploads the outputs (relocated under outdir) to dest and rewrites them
  * to s3:// locations; 0, or -1 with err (outputs then unchanged). Blocks
@@ -275,7 +311,7 @@ run_signal_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (rs->up != NULL && !rs->up->done) {
-		log_warnx("%s received: cancelling the uploads", sig == SIGINT ? "SIGINT" : "SIGTERM");
+		log_warnx("%s received: cancelling the transfers", sig == SIGINT ? "SIGINT" : "SIGTERM");
 		run_wait_done(rs->up, "cancelled");
 		return;
 	}
@@ -322,6 +358,7 @@ cmd_run(int argc, char **argv)
 	struct run_result res = { 0 };
 	struct sched_opts so = { 0 };
 	struct s3_config s3cfg = { 0 };
+	struct fetch *fetch = NULL;
 	json_t *process = NULL, *job = NULL, *inputs = NULL;
 	char *job_path = NULL;
 	char *state_dir = NULL, *run_dir = NULL, *db = NULL, *run_id = NULL, *outdir = NULL;
@@ -488,11 +525,22 @@ cmd_run(int argc, char **argv)
 		rc = err.code ? err.code : CWLD_EXIT_FAILED;
 		goto out;
 	}
-	/* s3:// inputs become local files first, so that they are completed,
-	 * listed and checked like any other, and no step downloads */
+	/* s3:// inputs: each looked at now (a missing one fails the run before
+	 * its first step), downloaded when a step needs it */
+	{
+		char *dir = xasprintf("%s/inputs", run_dir);
+
+		fetch = fetch_new(base, dir, &s3cfg);
+		free(dir);
+		if (fetch == NULL) {
+			fprintf(stderr, "cwld run: cannot create an event\n");
+			rc = CWLD_EXIT_FAILED;
+			goto out;
+		}
+	}
 	if (fetch_count(process, job) > 0) {
 		fetched = 1;
-		if (run_fetch_inputs(base, process, job, run_dir, &s3cfg, &err) < 0) {
+		if (run_fetch_inputs(base, fetch, process, job, &err) < 0) {
 			fprintf(stderr, "cwld run: %s\n", err.msg);
 			rc = err.code ? err.code : CWLD_EXIT_FAILED;
 			goto out;
@@ -532,6 +580,7 @@ cmd_run(int argc, char **argv)
 	so.parallel = (int)parallel;
 	cache_dir = opt_cache ? fs_abspath(opt_cache) : NULL;
 	so.cache_dir = cache_dir;
+	so.fetch = fetch;
 	if ((s = sched_new(base, st, &so, &err)) == NULL) {
 		fprintf(stderr, "cwld run: %s\n", err.msg);
 		rc = CWLD_EXIT_FAILED;
@@ -585,6 +634,18 @@ cmd_run(int argc, char **argv)
 		outdir = fs_join(run_dir, "outputs");
 	else
 		outdir = fs_abspath(".");
+	if (fetch_has_remote(res.outputs) &&
+	    run_fetch_outputs(base, fetch, res.outputs, &rsig, &err) < 0) {
+		char *why = xasprintf("fetching the outputs from S3: %s", err.msg);
+
+		fprintf(stderr, "cwld run: run %s failed: %s\n", run_id, why);
+		if (store_run_set_state(st, run_id, STORE_FAILED, NULL, &err) < 0 ||
+		    store_run_set_error(st, run_id, why, &err) < 0)
+			log_warnx("run %s: %s", run_id, err.msg);
+		free(why);
+		rc = CWLD_EXIT_FAILED;
+		goto out;
+	}
 	if (relocate_outputs_from(res.outputs, outdir, run_dir, &err) < 0) {
 		fprintf(stderr, "cwld run: run %s: cannot move outputs to %s: %s\n", run_id, outdir, err.msg);
 		store_run_set_state(st, run_id, STORE_FAILED, NULL, &err);
@@ -611,6 +672,15 @@ cmd_run(int argc, char **argv)
 		fflush(stdout);
 		free(text);
 	}
+	{
+		long n;
+		long long bytes;
+
+		fetch_stats(fetch, &n, &bytes);
+		if (n > 0)
+			log_info("run %s: fetched %ld object%s (%lld bytes) from S3", run_id, n,
+			    n == 1 ? "" : "s", bytes);
+	}
 	log_info("run %s finished: success", run_id);
 	fetched = 0; /* the work dir below goes, or stays, as for any run */
 	if (!leave && fs_rm_rf(run_dir, &err) < 0)
@@ -625,7 +695,8 @@ out:
 		event_free(sigint);
 	if (sigterm)
 		event_free(sigterm);
-	sched_free(s);
+	sched_free(s); /* its jobs' waits go before the fetch */
+	fetch_free(fetch);
 	if (base)
 		event_base_free(base);
 	store_close(st);

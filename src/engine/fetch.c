@@ -1,16 +1,14 @@
-/* Remote inputs: finds the File and Directory objects of a job (and the
- * defaults it relies on) whose location is s3://, downloads each distinct
- * location once into the run's input area with the s3 module (a Directory
- * is listed page by page, then each object fetched), and points those
- * objects at the local copies, so that params completes them like any local
- * file and no step ever downloads. The defaults looked at are those of the
- * process's inputs the job leaves out, of its steps' "in" entries and of
- * the inputs of the processes those steps run, through subworkflows. The
- * secondaryFiles that plain patterns of a top-level input name next to an
- * s3:// primary are downloaded beside its copy, where params discovers
- * them as it does for local files (record fields' too). Transfers run
- * concurrently on the loop.
- * What s3:// means on the wire is left to the s3 module. */
+/* Remote inputs: the File and Directory objects of a run whose location is
+ * s3:// are downloaded into the run's input area when something needs
+ * their content: the step that gets one (fetch_value, from the job's
+ * launch), the run's own inputs that load contents or listings (at its
+ * start, fetch_inputs), the outputs a run passes straight through. Each
+ * location (and basename) is downloaded once per run, whoever asks; a
+ * Directory is listed page by page, then each object fetched. At the
+ * start every File is looked at (HEAD) so that a missing object fails the
+ * run before its first step and expressions see its size. Transfers run
+ * concurrently on the loop; what s3:// means on the wire is the s3
+ * module's. */
 #include <sys/queue.h>
 
 #include <errno.h>
@@ -23,49 +21,97 @@
 #include "cwld/fs.h"
 #include "cwld/log.h"
 #include "cwld/params.h"
+#include "cwld/scheduler.h"
 #include "cwld/uri.h"
 #include "cwld/xmalloc.h"
 
 #define FETCH_PARALLEL 8
 
+/* Where a location's metadata (HEAD) or content (GET, LIST) stands. */
+enum fetch_state {
+	FETCH_NONE = 0,
+	FETCH_BUSY,
+	FETCH_DONE,
+	FETCH_ABSENT,    /* an optional object that is not there */
+	FETCH_FAILED,
+};
+
+/* One copy: a location under one basename. */
 struct fetch_loc {
 	char *uri;
 	char *bucket;
 	char *key;       /* a Directory's ends with '/' (or is "") */
+	char *name;      /* the copy's basename */
 	int is_dir;
-	char *local;     /* dir/N/BASENAME */
-	int secondary;   /* fetched next to a primary's copy: no object of
-	                  * the job points at it (and fetch_find skips it) */
-	int optional;    /* a missing object is skipped */
-	char *what;      /* a secondary's: which input and primary it is for */
+	char *local;     /* dir/N/NAME, or next to its primary's copy */
+	int optional;    /* a missing object is ABSENT, not an error */
+	char *what;      /* what its errors are about, or NULL */
+	enum fetch_state meta, data;
+	char *error;     /* why it FAILED */
+	int64_t size;    /* from HEAD or GET */
+	int tasks;       /* content transfers outstanding (a listing too) */
+	int listed;      /* a Directory's listing has ended */
 };
+
+/* FETCH_EXPLAIN: a listing of one key after a HEAD failed, whose answer
+ * has no body: its error, or its silence, says which of bucket, key or
+ * credentials is wrong. */
+enum fetch_kind { FETCH_HEAD, FETCH_GET, FETCH_LIST, FETCH_EXPLAIN };
 
 struct fetch_task {
 	TAILQ_ENTRY(fetch_task) entry;
 	struct fetch *f;
 	struct fetch_loc *loc;
-	int list;        /* the listing of a Directory, else a GET */
+	enum fetch_kind kind;
 	char *key;
 	char *path;
 	struct s3_op *op;
-	char *error;     /* why a listing was stopped */
+	char *error;     /* why a listing was stopped; an explanation's
+	                  * HEAD error */
+	int found;       /* an explanation's key is there */
 };
 
 TAILQ_HEAD(fetch_tasks, fetch_task);
 
-struct fetch {
-	struct event_base *base;
-	struct s3 *s3;
-	json_t *process, *job;
-	char *dir;
-	struct fetch_loc *locs;
-	size_t nlocs;
-	struct fetch_tasks queue, running;
-	int nrunning;
-	char *error;
+struct fetch_need {
+	struct fetch_loc *loc;
+	int data;        /* the content, else the metadata */
+};
+
+/* A secondary file a start found for a primary that stays remote: added
+ * to its "secondaryFiles" when there. */
+struct fetch_sec {
+	json_t *primary;
+	struct fetch_loc *ploc, *loc;
+};
+
+struct fetch_op {
+	TAILQ_ENTRY(fetch_op) entry;
+	struct fetch *f;
+	json_t *value;            /* fetch_value's */
+	json_t *process, *job;    /* fetch_inputs' */
+	struct fetch_need *needs;
+	size_t nneeds;
+	struct fetch_sec *secs;
+	size_t nsecs;
 	fetch_cb cb;
 	void *arg;
-	struct event *done_ev;
+};
+
+TAILQ_HEAD(fetch_ops, fetch_op);
+
+struct fetch {
+	struct event_base *base;
+	const struct s3_config *cfg;
+	struct s3 *s3;
+	char *dir;
+	struct fetch_loc **locs;
+	size_t nlocs, nslots;
+	struct fetch_tasks queue, running;
+	int nrunning;
+	struct fetch_ops ops;
+	struct event *settle_ev;
+	char *stopped;            /* fetch_stop's reason */
 	long objects;
 	long long bytes;
 };
@@ -181,17 +227,6 @@ fetch_count(const json_t *process, const json_t *job)
 	return n;
 }
 
-static struct fetch_loc *
-fetch_find(struct fetch *f, const char *uri)
-{
-	size_t i;
-
-	for (i = 0; i < f->nlocs; i++)
-		if (!f->locs[i].secondary && strcmp(f->locs[i].uri, uri) == 0)
-			return &f->locs[i];
-	return NULL;
-}
-
 /* A relative path made of plain names: no empty, "." or ".." segment. */
 static int
 fetch_safe_rel(const char *rel)
@@ -212,179 +247,6 @@ fetch_safe_rel(const char *rel)
 		p = e + 1;
 	}
 	return 1;
-}
-
-static struct fetch_loc *
-fetch_add_loc(struct fetch *f)
-{
-	struct fetch_loc *l;
-
-	f->locs = xreallocarray(f->locs, f->nlocs + 1, sizeof *f->locs);
-	l = &f->locs[f->nlocs++];
-	memset(l, 0, sizeof *l);
-	return l;
-}
-
-struct fetch_collect {
-	struct fetch *f;
-	struct cwld_err *err;
-};
-
-static int
-fetch_collect_fn(json_t *obj, void *arg)
-{
-	struct fetch_collect *c = arg;
-	struct fetch *f = c->f;
-	struct fetch_loc *l;
-	const char *uri, *cls, *bn;
-	char *bucket = NULL, *key = NULL, *base = NULL, *num;
-	size_t n;
-
-	if (!fetch_is_s3(obj))
-		return 0;
-	uri = json_string_value(json_object_get(obj, "location"));
-	if (fetch_find(f, uri) != NULL)
-		return 0;
-	if (s3_uri_parse(uri, &bucket, &key, c->err) != 0)
-		return -1;
-	cls = json_string_value(json_object_get(obj, "class"));
-	bn = json_string_value(json_object_get(obj, "basename"));
-	if (bn == NULL) {
-		n = strlen(key);
-		while (n > 0 && key[n - 1] == '/')
-			n--;
-		base = xstrndup(key, n);
-		bn = strrchr(base, '/') != NULL ? strrchr(base, '/') + 1 : base;
-		if (*bn == '\0')
-			bn = bucket; /* the whole bucket as a Directory */
-	}
-	if (strcmp(cls, "File") == 0 && (*key == '\0' ||
-	    key[strlen(key) - 1] == '/')) {
-		err_set(c->err, CWLD_EXIT_USAGE, "File '%s': an s3:// File "
-		    "names an object, not a prefix", uri);
-		goto fail;
-	}
-	if (strchr(bn, '/') != NULL || !fetch_safe_rel(bn)) {
-		err_set(c->err, CWLD_EXIT_USAGE, "'%s': basename '%s' cannot "
-		    "name a local file", uri, bn);
-		goto fail;
-	}
-	l = fetch_add_loc(f);
-	l->uri = xstrdup(uri);
-	l->bucket = bucket;
-	l->is_dir = strcmp(cls, "Directory") == 0;
-	if (l->is_dir && *key != '\0' && key[strlen(key) - 1] != '/') {
-		l->key = xasprintf("%s/", key);
-		free(key);
-	} else {
-		l->key = key;
-	}
-	num = xasprintf("%s/%zu", f->dir, f->nlocs);
-	l->local = fs_join(num, bn);
-	free(num);
-	free(base);
-	return 0;
-fail:
-	free(bucket);
-	free(key);
-	free(base);
-	return -1;
-}
-
-/* One plain pattern of input id's secondaryFiles (entry: a string or
- * {pattern, required}) applied to the s3:// primary p: the object the
- * pattern names next to p's key is to be fetched next to p's copy, under
- * the name the pattern gives there (p's basename may differ from its
- * key's). Nothing when p already lists that name. */
-static int
-fetch_secondary_one(struct fetch *f, const char *id, json_t *p,
-    const json_t *entry, struct cwld_err *err)
-{
-	const char *uri = json_string_value(json_object_get(p, "location"));
-	const json_t *pat = entry, *req = NULL;
-	const struct fetch_loc *pl;
-	struct fetch_loc *l;
-	const char *ps, *kb;
-	char *name = NULL, *lname = NULL, *lbase = NULL, *ldir = NULL;
-	char *key = NULL, *local = NULL, *bucket;
-	size_t i, n;
-	int required = 1, rc = -1;
-
-	if (json_is_object(entry)) {
-		pat = json_object_get(entry, "pattern");
-		req = json_object_get(entry, "required");
-	}
-	if ((ps = json_string_value(pat)) == NULL)
-		return err_set(err, CWLD_EXIT_USAGE, "input '%s': secondaryFiles "
-		    "pattern is not a string", id);
-	if (expr_has_expression(ps)) {
-		/* its value depends on the primary's contents and inputs,
-		 * known only once everything is local */
-		if (json_object_get(p, "secondaryFiles") != NULL)
-			return 0;
-		return err_set(err, CWLD_EXIT_UNSUPPORTED, "input '%s': "
-		    "secondaryFiles pattern '%s' is an expression, which cwld "
-		    "cannot apply to an s3:// File ('%s'): list its "
-		    "secondaryFiles in the job", id, ps, uri);
-	}
-	/* an expression for "required" is left to params, which evaluates
-	 * it with the copies local: fetched if there, else not */
-	if (json_is_boolean(req) || json_is_string(req))
-		required = json_is_true(req);
-	if ((pl = fetch_find(f, uri)) == NULL)
-		return 0;
-	kb = strrchr(pl->key, '/') != NULL ? strrchr(pl->key, '/') + 1 :
-	    pl->key;
-	name = params_secondary_name(kb, ps);
-	lbase = fs_basename(pl->local);
-	lname = params_secondary_name(lbase, ps);
-	/* "pattern?" is the short form of required: false */
-	if ((n = strlen(name)) > 0 && name[n - 1] == '?') {
-		name[n - 1] = '\0';
-		lname[strlen(lname) - 1] = '\0';
-		required = 0;
-	}
-	if (*name == '\0' || params_secondary_has(p, lname)) {
-		rc = 0;
-		goto out;
-	}
-	if (!fetch_safe_rel(name) || !fetch_safe_rel(lname)) {
-		err_set(err, CWLD_EXIT_USAGE, "input '%s': secondaryFiles "
-		    "pattern '%s' of '%s' gives '%s', which cannot name a local "
-		    "file", id, ps, uri, lname);
-		goto out;
-	}
-	key = xasprintf("%.*s%s", (int)(kb - pl->key), pl->key, name);
-	ldir = fs_dirname(pl->local);
-	local = fs_join(ldir, lname);
-	for (i = 0; i < f->nlocs; i++) {
-		if (strcmp(f->locs[i].local, local) == 0) {
-			rc = 0; /* the same primary through another input */
-			goto out;
-		}
-	}
-	/* pl moves when the array grows */
-	bucket = xstrdup(pl->bucket);
-	l = fetch_add_loc(f);
-	l->secondary = 1;
-	l->optional = !required;
-	l->uri = xasprintf("s3://%s/%s", bucket, key);
-	l->bucket = bucket;
-	l->key = key;
-	key = NULL;
-	l->local = local;
-	local = NULL;
-	l->what = xasprintf("input '%s': secondary file '%s' of '%s'", id,
-	    lname, uri);
-	rc = 0;
-out:
-	free(name);
-	free(lname);
-	free(lbase);
-	free(ldir);
-	free(key);
-	free(local);
-	return rc;
 }
 
 /* Whether value v can be of type t (one branch of a union): enough to
@@ -412,90 +274,123 @@ fetch_type_fits(const json_t *t, const json_t *v)
 	    cls != NULL && strcmp(name, cls) == 0;
 }
 
-/* The secondaryFiles of value v of type t, spec the input or record field
- * that declares them, as params applies them to a local value: through
- * arrays and record fields, each s3:// File with its spec's patterns. */
-static int
-fetch_sf_walk(struct fetch *f, const char *id, const json_t *t, json_t *v,
-    const json_t *spec, struct cwld_err *err)
-{
-	const json_t *e, *sf;
-	const char *name;
-	json_t *item;
-	size_t i;
 
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (json_is_array(t)) {
-		json_array_foreach(t, i, e) {
-			if (fetch_type_fits(e, v))
-				return fetch_sf_walk(f, id, e, v, spec, err);
-		}
-		return 0;
-	}
-	if (json_is_object(t)) {
-		name = json_string_value(json_object_get(t, "type"));
-		if (name != NULL && strcmp(name, "array") == 0) {
-			json_array_foreach(v, i, item) {
-				if (fetch_sf_walk(f, id, json_object_get(t,
-				    "items"), item, spec, err) != 0)
-					return -1;
-			}
-			return 0;
-		}
-		if (name != NULL && strcmp(name, "record") == 0) {
-			json_array_foreach(json_object_get(t, "fields"), i, e) {
-				name = json_string_value(json_object_get(e,
-				    "name"));
-				item = name != NULL ? json_object_get(v, name) :
-				    NULL;
-				if (fetch_sf_walk(f, id, json_object_get(e,
-				    "type"), item, e, err) != 0)
-					return -1;
-			}
-			return 0;
-		}
-		return fetch_sf_walk(f, id, json_object_get(t, "type"), v, spec,
-		    err);
-	}
-	sf = json_object_get(spec, "secondaryFiles");
-	if (!fetch_type_fits(t, v) || !fetch_is_s3(v) || sf == NULL ||
-	    json_is_null(sf) || fetch_strcmp0(json_string_value(
-	    json_object_get(v, "class")), "File") != 0)
-		return 0;
-	if (!json_is_array(sf))
-		return fetch_secondary_one(f, id, v, sf, err);
-	json_array_foreach(sf, i, e) {
-		if (fetch_secondary_one(f, id, v, e, err) != 0)
-			return -1;
-	}
-	return 0;
+int
+fetch_has_remote(json_t *value)
+{
+	int n = 0;
+
+	params_walk_files(value, fetch_count_fn, &n);
+	return n > 0;
 }
 
-/* The secondaryFiles of the process's own inputs next to their s3://
- * Files (in the job's value or the default it relies on; in arrays and
- * record fields too): params discovers those of a top-level input next to
- * a local copy, and nowhere else (a step's File brings its secondaryFiles
- * along), so these are all that must be fetched. */
-static int
-fetch_collect_secondary(struct fetch *f, struct cwld_err *err)
+/* New string: the name of obj's copy: its basename, else the last segment
+ * of its key (the bucket's name for the whole bucket). */
+static char *
+fetch_obj_name(const json_t *obj, const char *bucket, const char *key)
 {
-	const char *id;
-	json_t *in, *v;
+	const char *bn = json_string_value(json_object_get(obj, "basename"));
+	const char *s;
+	size_t n;
+
+	if (bn != NULL)
+		return xstrdup(bn);
+	n = strlen(key);
+	while (n > 0 && key[n - 1] == '/')
+		n--;
+	for (s = key + n; s > key && s[-1] != '/'; s--)
+		;
+	if (s == key + n)
+		return xstrdup(bucket);
+	return xstrndup(s, (size_t)(key + n - s));
+}
+
+static struct fetch_loc *
+fetch_find(struct fetch *f, const char *uri, const char *name)
+{
 	size_t i;
 
-	json_array_foreach(json_object_get(f->process, "inputs"), i, in) {
-		id = json_string_value(json_object_get(in, "id"));
-		if (id == NULL)
-			continue;
-		if ((v = json_object_get(f->job, id)) == NULL)
-			v = json_object_get(in, "default");
-		if (fetch_sf_walk(f, id, json_object_get(in, "type"), v, in,
-		    err) != 0)
-			return -1;
-	}
-	return 0;
+	for (i = 0; i < f->nlocs; i++)
+		if (strcmp(f->locs[i]->uri, uri) == 0 &&
+		    strcmp(f->locs[i]->name, name) == 0)
+			return f->locs[i];
+	return NULL;
 }
+
+static struct fetch_loc *
+fetch_add_loc(struct fetch *f)
+{
+	struct fetch_loc *l = xcalloc(1, sizeof *l);
+
+	f->locs = xreallocarray(f->locs, f->nlocs + 1, sizeof *f->locs);
+	f->locs[f->nlocs++] = l;
+	return l;
+}
+
+static void
+fetch_loc_free(struct fetch_loc *l)
+{
+	free(l->uri);
+	free(l->bucket);
+	free(l->key);
+	free(l->name);
+	free(l->local);
+	free(l->what);
+	free(l->error);
+	free(l);
+}
+
+/* The copy an s3:// File or Directory object names (made the first time:
+ * dir/N/NAME); NULL with err for a location or basename that cannot be
+ * one. */
+static struct fetch_loc *
+fetch_loc_for(struct fetch *f, const json_t *obj, struct cwld_err *err)
+{
+	const char *uri = json_string_value(json_object_get(obj, "location"));
+	const char *cls = json_string_value(json_object_get(obj, "class"));
+	struct fetch_loc *l = NULL;
+	char *bucket = NULL, *key = NULL, *name = NULL, *num;
+
+	if (s3_uri_parse(uri, &bucket, &key, err) != 0)
+		return NULL;
+	name = fetch_obj_name(obj, bucket, key);
+	if ((l = fetch_find(f, uri, name)) != NULL)
+		goto out;
+	if (fetch_strcmp0(cls, "File") == 0 && (*key == '\0' ||
+	    key[strlen(key) - 1] == '/')) {
+		err_set(err, CWLD_EXIT_USAGE, "File '%s': an s3:// File "
+		    "names an object, not a prefix", uri);
+		goto out;
+	}
+	if (strchr(name, '/') != NULL || !fetch_safe_rel(name)) {
+		err_set(err, CWLD_EXIT_USAGE, "'%s': basename '%s' cannot "
+		    "name a local file", uri, name);
+		goto out;
+	}
+	l = fetch_add_loc(f);
+	l->uri = xstrdup(uri);
+	l->bucket = bucket;
+	bucket = NULL;
+	l->is_dir = fetch_strcmp0(cls, "Directory") == 0;
+	if (l->is_dir && *key != '\0' && key[strlen(key) - 1] != '/') {
+		l->key = xasprintf("%s/", key);
+	} else {
+		l->key = key;
+		key = NULL;
+	}
+	l->name = name;
+	name = NULL;
+	num = xasprintf("%s/%zu", f->dir, ++f->nslots);
+	l->local = fs_join(num, l->name);
+	free(num);
+out:
+	free(bucket);
+	free(key);
+	free(name);
+	return l;
+}
+
+/* --- transfers ----------------------------------------------------------- */
 
 static void fetch_pump(struct fetch *f);
 
@@ -511,87 +406,123 @@ fetch_task_free(struct fetch_task *t)
 }
 
 static void
-fetch_enqueue(struct fetch *f, struct fetch_loc *l, int list, const char *key,
-    const char *path)
+fetch_enqueue(struct fetch *f, struct fetch_loc *l, enum fetch_kind kind,
+    const char *key, const char *path)
 {
 	struct fetch_task *t = xcalloc(1, sizeof *t);
 
 	t->f = f;
 	t->loc = l;
-	t->list = list;
+	t->kind = kind;
 	t->key = xstrdup(key);
-	t->path = xstrdup(path);
+	t->path = path != NULL ? xstrdup(path) : NULL;
+	if (kind == FETCH_GET || kind == FETCH_LIST)
+		l->tasks++;
 	TAILQ_INSERT_TAIL(&f->queue, t, entry);
 }
 
-/* Drops the tasks still queued and cancels those running (their temporary
- * files go with them). */
+/* Drops loc's tasks (all of them when loc is NULL), queued or running
+ * (their temporary files go with them). */
 static void
-fetch_stop_all(struct fetch *f)
+fetch_drop_tasks(struct fetch *f, const struct fetch_loc *loc)
 {
-	struct fetch_task *t;
+	struct fetch_task *t, *next;
 
-	while ((t = TAILQ_FIRST(&f->queue)) != NULL) {
+	for (t = TAILQ_FIRST(&f->queue); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		if (loc != NULL && t->loc != loc)
+			continue;
 		TAILQ_REMOVE(&f->queue, t, entry);
 		fetch_task_free(t);
 	}
-	while ((t = TAILQ_FIRST(&f->running)) != NULL) {
+	for (t = TAILQ_FIRST(&f->running); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		if (loc != NULL && t->loc != loc)
+			continue;
 		TAILQ_REMOVE(&f->running, t, entry);
+		f->nrunning--;
 		s3_cancel(t->op);
 		fetch_task_free(t);
 	}
 }
 
-/* Stops the rest and reports the first error from the loop. */
+/* The waits are looked at again from the loop. */
 static void
-fetch_fail(struct fetch *f, const char *msg)
+fetch_settle_soon(struct fetch *f)
 {
-	if (f->error != NULL)
-		return;
-	f->error = xstrdup(msg);
-	fetch_stop_all(f);
-	f->nrunning = 0;
-	event_active(f->done_ev, EV_TIMEOUT, 0);
+	event_active(f->settle_ev, EV_TIMEOUT, 0);
 }
 
+/* loc's content (or metadata) failed with msg: its other transfers stop,
+ * the waits for it learn why. */
+static void
+fetch_loc_fail(struct fetch *f, struct fetch_loc *l, int data,
+    const char *msg)
+{
+	if (data) {
+		if (l->data == FETCH_FAILED)
+			return;
+		l->data = FETCH_FAILED;
+		fetch_drop_tasks(f, l);
+	} else {
+		l->meta = FETCH_FAILED;
+	}
+	free(l->error);
+	l->error = l->what != NULL ? xasprintf("%s: %s", l->what, msg) :
+	    xstrdup(msg);
+	fetch_settle_soon(f);
+}
+
+/* Whether S3 said the object is not there (GET's NoSuchKey, HEAD's 404). */
 static int
-fetch_rewrite_fn(json_t *obj, void *arg)
+fetch_not_there(const struct s3_result *r)
 {
-	struct fetch *f = arg;
-	struct fetch_loc *l;
-	char *uri;
-
-	if (!fetch_is_s3(obj))
-		return 0;
-	l = fetch_find(f, json_string_value(json_object_get(obj, "location")));
-	if (l == NULL)
-		return 0;
-	uri = uri_from_path(l->local);
-	json_object_set_new(obj, "location", json_string(uri));
-	free(uri);
-	json_object_del(obj, "path");
-	if (l->is_dir)
-		json_object_del(obj, "listing");
-	return 0;
+	return strcmp(r->code, "NoSuchKey") == 0 || r->status == 404;
 }
 
 static void
-fetch_check_done(struct fetch *f)
+fetch_task_done(struct fetch_task *t)
 {
-	if (f->error != NULL || f->nrunning > 0 || !TAILQ_EMPTY(&f->queue))
-		return;
-	fetch_walk(f->process, f->job, fetch_rewrite_fn, f);
-	event_active(f->done_ev, EV_TIMEOUT, 0);
+	struct fetch *f = t->f;
+
+	TAILQ_REMOVE(&f->running, t, entry);
+	f->nrunning--;
+	t->op = NULL;
 }
 
 static void
-fetch_done_cb(evutil_socket_t fd, short what, void *arg)
+fetch_head_done(void *arg, const struct s3_result *r)
 {
-	struct fetch *f = arg;
+	struct fetch_task *t = arg;
+	struct fetch *f = t->f;
+	struct fetch_loc *l = t->loc;
 
-	(void)fd;
-	(void)what;
-	f->cb(f->arg, f->error);
+	fetch_task_done(t);
+	if (r->error != NULL && l->optional && fetch_not_there(r)) {
+		log_debug("%s: not in the bucket, skipped", l->what);
+		l->meta = FETCH_ABSENT;
+	} else if (r->error != NULL && (r->status == 403 || r->status == 404)) {
+		fetch_enqueue(f, l, FETCH_EXPLAIN, l->key, NULL);
+		TAILQ_LAST(&f->queue, fetch_tasks)->error = xstrdup(r->error);
+	} else if (r->error != NULL) {
+		fetch_loc_fail(f, l, 0, r->error);
+	} else {
+		l->meta = FETCH_DONE;
+		l->size = r->size;
+	}
+	fetch_task_free(t);
+	fetch_pump(f);
+	fetch_settle_soon(f);
+}
+
+/* A Directory's content is in once its listing has ended and every
+ * object listed is. */
+static void
+fetch_loc_progress(struct fetch *f, struct fetch_loc *l)
+{
+	if (l->data == FETCH_BUSY && l->tasks == 0 && (!l->is_dir || l->listed))
+		l->data = FETCH_DONE;
+	fetch_settle_soon(f);
 }
 
 static void
@@ -599,38 +530,27 @@ fetch_get_done(void *arg, const struct s3_result *r)
 {
 	struct fetch_task *t = arg;
 	struct fetch *f = t->f;
-	char *msg;
+	struct fetch_loc *l = t->loc;
 
-	TAILQ_REMOVE(&f->running, t, entry);
-	f->nrunning--;
-	t->op = NULL;
-	if (r->error != NULL && t->loc->optional &&
-	    (strcmp(r->code, "NoSuchKey") == 0 || (r->status == 404 &&
-	    *r->code == '\0'))) {
-		log_debug("%s: not in the bucket, skipped", t->loc->what);
-		fetch_task_free(t);
-		fetch_pump(f);
-		fetch_check_done(f);
-		return;
+	fetch_task_done(t);
+	l->tasks--;
+	if (r->error != NULL && !l->is_dir && l->optional && fetch_not_there(r)) {
+		log_debug("%s: not in the bucket, skipped", l->what);
+		l->data = FETCH_ABSENT;
+		fetch_settle_soon(f);
+	} else if (r->error != NULL) {
+		fetch_loc_fail(f, l, 1, r->error);
+	} else {
+		f->objects++;
+		f->bytes += r->size;
+		if (!l->is_dir)
+			l->size = r->size;
+		log_debug("fetched s3://%s/%s (%" PRId64 " bytes) to %s",
+		    l->bucket, t->key, r->size, t->path);
+		fetch_loc_progress(f, l);
 	}
-	if (r->error != NULL) {
-		if (t->loc->what != NULL) {
-			msg = xasprintf("%s: %s", t->loc->what, r->error);
-			fetch_fail(f, msg);
-			free(msg);
-		} else {
-			fetch_fail(f, r->error);
-		}
-		fetch_task_free(t);
-		return;
-	}
-	f->objects++;
-	f->bytes += r->size;
-	log_debug("fetched s3://%s/%s (%" PRId64 " bytes) to %s",
-	    t->loc->bucket, t->key, r->size, t->path);
 	fetch_task_free(t);
 	fetch_pump(f);
-	fetch_check_done(f);
 }
 
 static int
@@ -666,9 +586,9 @@ fetch_list_each(void *arg, const struct s3_object *o)
 	dir = fs_dirname(path);
 	if (fs_mkdir_p(dir, &err) != 0)
 		goto fail;
-	/* started once the listing is complete: starting them here, inside
+	/* started once this page is handled: starting them here, inside
 	 * the listing's callback, could fail and stop the listing itself */
-	fetch_enqueue(f, t->loc, 0, o->key, path);
+	fetch_enqueue(f, t->loc, FETCH_GET, o->key, path);
 	free(dir);
 	free(path);
 	return 0;
@@ -689,18 +609,62 @@ fetch_list_done(void *arg, const struct s3_result *r)
 {
 	struct fetch_task *t = arg;
 	struct fetch *f = t->f;
+	struct fetch_loc *l = t->loc;
 
-	TAILQ_REMOVE(&f->running, t, entry);
-	f->nrunning--;
-	t->op = NULL;
+	fetch_task_done(t);
+	l->tasks--;
 	if (r->error != NULL) {
-		fetch_fail(f, t->error != NULL ? t->error : r->error);
-		fetch_task_free(t);
-		return;
+		fetch_loc_fail(f, l, 1, t->error != NULL ? t->error : r->error);
+	} else {
+		l->listed = 1;
+		fetch_loc_progress(f, l);
 	}
 	fetch_task_free(t);
 	fetch_pump(f);
-	fetch_check_done(f);
+}
+
+static int
+fetch_explain_each(void *arg, const struct s3_object *o)
+{
+	struct fetch_task *t = arg;
+
+	t->found = strcmp(o->key, t->key) == 0;
+	return -1; /* one is enough: the listing ends here */
+}
+
+static void
+fetch_explain_done(void *arg, const struct s3_result *r)
+{
+	struct fetch_task *t = arg;
+	struct fetch *f = t->f;
+	char *msg;
+
+	fetch_task_done(t);
+	if (r->status == 200 && !t->found) {
+		/* S3's own words, which a HEAD cannot carry */
+		msg = xasprintf("s3: HEAD %s: NoSuchKey: The specified key does "
+		    "not exist.", t->loc->uri);
+		fetch_loc_fail(f, t->loc, 0, msg);
+		free(msg);
+	} else if (r->status != 200 && *r->code != '\0' &&
+	    strcmp(r->code, "AccessDenied") != 0) {
+		/* NoSuchBucket, SignatureDoesNotMatch, InvalidAccessKeyId...;
+		 * a key that may read but not list says no more than HEAD */
+		fetch_loc_fail(f, t->loc, 0, r->error);
+	} else {
+		fetch_loc_fail(f, t->loc, 0, t->error);
+	}
+	fetch_task_free(t);
+	fetch_pump(f);
+}
+
+/* The client, made on first use. */
+static struct s3 *
+fetch_client(struct fetch *f, struct cwld_err *err)
+{
+	if (f->s3 == NULL)
+		f->s3 = s3_new(f->base, f->cfg, err);
+	return f->s3;
 }
 
 static void
@@ -708,101 +672,716 @@ fetch_pump(struct fetch *f)
 {
 	struct cwld_err err = { 0, "" };
 	struct fetch_task *t;
+	struct fetch_loc *l;
 
-	while (f->error == NULL && f->nrunning < FETCH_PARALLEL &&
+	while (f->nrunning < FETCH_PARALLEL &&
 	    (t = TAILQ_FIRST(&f->queue)) != NULL) {
 		TAILQ_REMOVE(&f->queue, t, entry);
 		TAILQ_INSERT_TAIL(&f->running, t, entry);
 		f->nrunning++;
-		if (t->list)
-			t->op = s3_list(f->s3, t->loc->bucket, t->key, NULL, 0,
+		l = t->loc;
+		if (fetch_client(f, &err) == NULL)
+			t->op = NULL;
+		else if (t->kind == FETCH_LIST)
+			t->op = s3_list(f->s3, l->bucket, t->key, NULL, 0,
 			    fetch_list_each, fetch_list_done, t, &err);
-		else
-			t->op = s3_get(f->s3, t->loc->bucket, t->key, t->path,
+		else if (t->kind == FETCH_GET)
+			t->op = s3_get(f->s3, l->bucket, t->key, t->path,
 			    fetch_get_done, t, &err);
+		else if (t->kind == FETCH_EXPLAIN)
+			t->op = s3_list(f->s3, l->bucket, t->key, NULL, 1,
+			    fetch_explain_each, fetch_explain_done, t, &err);
+		else
+			t->op = s3_head(f->s3, l->bucket, t->key,
+			    fetch_head_done, t, &err);
 		if (t->op == NULL) {
 			TAILQ_REMOVE(&f->running, t, entry);
 			f->nrunning--;
+			if (t->kind == FETCH_GET || t->kind == FETCH_LIST)
+				l->tasks--;
+			fetch_loc_fail(f, l, t->kind == FETCH_GET ||
+			    t->kind == FETCH_LIST, err.msg);
 			fetch_task_free(t);
-			fetch_fail(f, err.msg);
-			return;
 		}
 	}
 }
 
-struct fetch *
-fetch_start(struct event_base *base, json_t *process, json_t *job,
-    const char *dir, const struct s3_config *cfg, fetch_cb cb, void *arg,
-    struct cwld_err *err)
+/* Starts what a need of loc asks for, when nothing has yet. */
+static void
+fetch_want(struct fetch *f, struct fetch_loc *l, int data)
 {
-	struct fetch *f = xcalloc(1, sizeof *f);
-	struct fetch_collect c = { f, err };
-	char *parent = NULL;
+	struct cwld_err err = { 0, "" };
+	char *parent;
+
+	if (f->stopped != NULL && (data ? l->data : l->meta) == FETCH_NONE) {
+		fetch_loc_fail(f, l, data, f->stopped);
+		return;
+	}
+	if (!data) {
+		/* a copy under way tells the size too */
+		if (l->meta == FETCH_NONE && l->data == FETCH_NONE) {
+			l->meta = FETCH_BUSY;
+			fetch_enqueue(f, l, FETCH_HEAD, l->key, NULL);
+		}
+		return;
+	}
+	if (l->data != FETCH_NONE)
+		return;
+	parent = fs_dirname(l->local);
+	if (fs_mkdir_p(l->is_dir ? l->local : parent, &err) != 0) {
+		free(parent);
+		fetch_loc_fail(f, l, 1, err.msg);
+		return;
+	}
+	free(parent);
+	l->data = FETCH_BUSY;
+	fetch_enqueue(f, l, l->is_dir ? FETCH_LIST : FETCH_GET, l->key,
+	    l->local);
+}
+
+/* --- waits --------------------------------------------------------------- */
+
+static struct fetch_op *
+fetch_op_new(struct fetch *f, fetch_cb cb, void *arg)
+{
+	struct fetch_op *op = xcalloc(1, sizeof *op);
+
+	op->f = f;
+	op->cb = cb;
+	op->arg = arg;
+	return op;
+}
+
+static void
+fetch_op_free(struct fetch_op *op)
+{
 	size_t i;
 
+	for (i = 0; i < op->nsecs; i++)
+		json_decref(op->secs[i].primary);
+	free(op->secs);
+	free(op->needs);
+	free(op);
+}
+
+/* op needs loc's content (data) or only its metadata; a need for the
+ * content includes the other. */
+static void
+fetch_need(struct fetch_op *op, struct fetch_loc *l, int data)
+{
+	size_t i;
+
+	for (i = 0; i < op->nneeds; i++) {
+		if (op->needs[i].loc == l) {
+			op->needs[i].data |= data;
+			return;
+		}
+	}
+	op->needs = xreallocarray(op->needs, op->nneeds + 1, sizeof *op->needs);
+	op->needs[op->nneeds].loc = l;
+	op->needs[op->nneeds].data = data;
+	op->nneeds++;
+}
+
+static const struct fetch_need *
+fetch_needs(const struct fetch_op *op, const struct fetch_loc *l)
+{
+	size_t i;
+
+	for (i = 0; i < op->nneeds; i++)
+		if (op->needs[i].loc == l)
+			return &op->needs[i];
+	return NULL;
+}
+
+/* 1 when every need of op is met, 0 while some are under way, -1 when
+ * one failed (*why: its error). */
+static int
+fetch_op_state(const struct fetch_op *op, const char **why)
+{
+	const struct fetch_loc *l;
+	size_t i;
+	int ready = 1;
+
+	for (i = 0; i < op->nneeds; i++) {
+		l = op->needs[i].loc;
+		if (l->data == FETCH_DONE || l->data == FETCH_ABSENT)
+			continue;
+		if (l->data == FETCH_FAILED || (!op->needs[i].data &&
+		    l->meta == FETCH_FAILED)) {
+			*why = l->error;
+			return -1;
+		}
+		if (op->needs[i].data || (l->meta != FETCH_DONE &&
+		    l->meta != FETCH_ABSENT))
+			ready = 0;
+	}
+	return ready;
+}
+
+/* The local copy replaces an s3:// location in the object: the location
+ * of a value a step gets is completed there (path, size, name parts),
+ * the run's inputs are completed later by params. */
+struct fetch_rewrite {
+	struct fetch *f;
+	int complete;
+	struct cwld_err *err;
+};
+
+static int
+fetch_rewrite_fn(json_t *obj, void *arg)
+{
+	struct fetch_rewrite *rw = arg;
+	const struct fetch_loc *l;
+	char *bucket = NULL, *key = NULL, *name = NULL, *uri;
+	const char *loc = json_string_value(json_object_get(obj, "location"));
+	int rc = 0;
+
+	if (!fetch_is_s3(obj))
+		return 0;
+	if (s3_uri_parse(loc, &bucket, &key, NULL) != 0)
+		return 0;
+	name = fetch_obj_name(obj, bucket, key);
+	l = fetch_find(rw->f, loc, name);
+	if (l != NULL && l->data == FETCH_DONE) {
+		uri = uri_from_path(l->local);
+		json_object_set_new(obj, "location", json_string(uri));
+		free(uri);
+		json_object_del(obj, "path");
+		if (l->is_dir)
+			json_object_del(obj, "listing");
+		if (rw->complete && params_complete_file_ex(obj, NULL, 0,
+		    PARAMS_LISTING_NONE, rw->err) != 0)
+			rc = -1;
+	}
+	free(bucket);
+	free(key);
+	free(name);
+	return rc;
+}
+
+/* What the start of a run knows of a File it did not download: its size
+ * and the parts of its name. */
+static int
+fetch_describe_fn(json_t *obj, void *arg)
+{
+	struct fetch *f = arg;
+	const struct fetch_loc *l;
+	char *bucket = NULL, *key = NULL, *name = NULL, *root, *ext;
+	const char *loc = json_string_value(json_object_get(obj, "location"));
+
+	if (!fetch_is_s3(obj) || s3_uri_parse(loc, &bucket, &key, NULL) != 0)
+		return 0;
+	name = fetch_obj_name(obj, bucket, key);
+	if ((l = fetch_find(f, loc, name)) != NULL) {
+		json_object_set_new(obj, "basename", json_string(name));
+		if (!l->is_dir) {
+			params_split_name(name, &root, &ext);
+			json_object_set_new(obj, "nameroot", json_string(root));
+			json_object_set_new(obj, "nameext", json_string(ext));
+			free(root);
+			free(ext);
+			if (l->meta == FETCH_DONE)
+				json_object_set_new(obj, "size",
+				    json_integer(l->size));
+		}
+	}
+	free(bucket);
+	free(key);
+	free(name);
+	return 0;
+}
+
+/* A start's waits are met: what was downloaded is pointed at, what was
+ * not is described, and the secondary files found for primaries that stay
+ * remote are listed with them. */
+static void
+fetch_inputs_apply(struct fetch_op *op)
+{
+	struct fetch_rewrite rw = { op->f, 0, NULL };
+	const struct fetch_sec *s;
+	json_t *e;
+	char *root, *ext;
+	size_t i;
+
+	for (i = 0; i < op->nsecs; i++) {
+		s = &op->secs[i];
+		if (s->ploc->data == FETCH_DONE || (s->loc->meta != FETCH_DONE &&
+		    s->loc->data != FETCH_DONE) ||
+		    params_secondary_has(s->primary, s->loc->name))
+			continue;
+		params_split_name(s->loc->name, &root, &ext);
+		e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "class", "File",
+		    "location", s->loc->uri, "basename", s->loc->name,
+		    "nameroot", root, "nameext", ext, "size",
+		    (json_int_t)s->loc->size);
+		free(root);
+		free(ext);
+		if (!json_is_array(json_object_get(s->primary,
+		    "secondaryFiles")))
+			json_object_set_new(s->primary, "secondaryFiles",
+			    json_array());
+		json_array_append_new(json_object_get(s->primary,
+		    "secondaryFiles"), e);
+	}
+	fetch_walk(op->process, op->job, fetch_describe_fn, op->f);
+	fetch_walk(op->process, op->job, fetch_rewrite_fn, &rw);
+}
+
+/* Ends the waits whose needs are met or failed, one at a time: a
+ * callback may start or cancel others. */
+static void
+fetch_settle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+	struct cwld_err err = { 0, "" };
+	struct fetch_rewrite rw = { f, 1, &err };
+	struct fetch_op *op;
+	const char *why = NULL;
+	int st = 0;
+
+	(void)fd;
+	(void)what;
+	for (;;) {
+		TAILQ_FOREACH(op, &f->ops, entry) {
+			if ((st = fetch_op_state(op, &why)) != 0)
+				break;
+		}
+		if (op == NULL)
+			return;
+		TAILQ_REMOVE(&f->ops, op, entry);
+		if (st > 0 && op->value != NULL) {
+			err.msg[0] = '\0';
+			if (params_walk_files(op->value, fetch_rewrite_fn,
+			    &rw) != 0) {
+				why = err.msg;
+				st = -1;
+			}
+		} else if (st > 0) {
+			fetch_inputs_apply(op);
+		}
+		op->cb(op->arg, st > 0 ? NULL : why);
+		fetch_op_free(op);
+	}
+}
+
+/* Starts what op needs and adds it to the waits; NULL with err (op freed)
+ * when the client cannot be made. */
+static struct fetch_op *
+fetch_op_start(struct fetch *f, struct fetch_op *op, struct cwld_err *err)
+{
+	size_t i;
+	int idle = 1;
+
+	for (i = 0; i < op->nneeds; i++) {
+		const struct fetch_loc *l = op->needs[i].loc;
+
+		if (op->needs[i].data ? l->data == FETCH_NONE :
+		    l->meta == FETCH_NONE && l->data == FETCH_NONE)
+			idle = 0;
+	}
+	/* bad settings fail the caller now, not from the loop */
+	if (!idle && f->stopped == NULL && fetch_client(f, err) == NULL) {
+		fetch_op_free(op);
+		return NULL;
+	}
+	for (i = 0; i < op->nneeds; i++)
+		fetch_want(f, op->needs[i].loc, op->needs[i].data);
+	TAILQ_INSERT_TAIL(&f->ops, op, entry);
+	fetch_pump(f);
+	fetch_settle_soon(f);
+	return op;
+}
+
+void
+fetch_op_cancel(struct fetch_op *op)
+{
+	if (op == NULL)
+		return;
+	TAILQ_REMOVE(&op->f->ops, op, entry);
+	fetch_op_free(op);
+}
+
+struct fetch_value_collect {
+	struct fetch_op *op;
+	struct cwld_err *err;
+};
+
+static int
+fetch_value_fn(json_t *obj, void *arg)
+{
+	struct fetch_value_collect *c = arg;
+	struct fetch_loc *l;
+
+	if (!fetch_is_s3(obj))
+		return 0;
+	if ((l = fetch_loc_for(c->op->f, obj, c->err)) == NULL)
+		return -1;
+	fetch_need(c->op, l, 1);
+	return 0;
+}
+
+struct fetch_op *
+fetch_value(struct fetch *f, json_t *value, fetch_cb cb, void *arg,
+    struct cwld_err *err)
+{
+	struct fetch_op *op = fetch_op_new(f, cb, arg);
+	struct fetch_value_collect c = { op, err };
+
+	op->value = value;
+	if (params_walk_files(value, fetch_value_fn, &c) != 0) {
+		fetch_op_free(op);
+		return NULL;
+	}
+	return fetch_op_start(f, op, err);
+}
+
+/* --- the start of a run -------------------------------------------------- */
+
+struct fetch_collect {
+	struct fetch_op *op;
+	struct cwld_err *err;
+	int all;                    /* everything downloaded now */
+	enum params_listing listing; /* the process's default */
+};
+
+/* One plain pattern of input id's secondaryFiles (entry: a string or
+ * {pattern, required}) applied to the s3:// primary p (its copy pl): the
+ * object the pattern names next to p's key, to be copied next to p's copy
+ * under the name the pattern gives there (p's basename may differ from
+ * its key's). Nothing when p already lists that name. */
+static int
+fetch_secondary_one(struct fetch_collect *c, const char *id, json_t *p,
+    struct fetch_loc *pl, const json_t *entry)
+{
+	struct fetch *f = c->op->f;
+	struct cwld_err *err = c->err;
+	const char *uri = pl->uri;
+	const json_t *pat = entry, *req = NULL;
+	struct fetch_loc *l;
+	struct fetch_sec *s;
+	const char *ps, *kb;
+	char *name = NULL, *lname = NULL, *ldir = NULL, *key = NULL;
+	size_t n;
+	int required = 1, rc = -1;
+
+	if (json_is_object(entry)) {
+		pat = json_object_get(entry, "pattern");
+		req = json_object_get(entry, "required");
+	}
+	if ((ps = json_string_value(pat)) == NULL)
+		return err_set(err, CWLD_EXIT_USAGE, "input '%s': secondaryFiles "
+		    "pattern is not a string", id);
+	if (expr_has_expression(ps)) {
+		/* its value depends on the primary's contents and inputs,
+		 * known only once everything is local */
+		if (json_object_get(p, "secondaryFiles") != NULL)
+			return 0;
+		return err_set(err, CWLD_EXIT_UNSUPPORTED, "input '%s': "
+		    "secondaryFiles pattern '%s' is an expression, which cwld "
+		    "cannot apply to an s3:// File ('%s'): list its "
+		    "secondaryFiles in the job", id, ps, uri);
+	}
+	/* an expression for "required" is left to params, which evaluates
+	 * it with the copies local: fetched if there, else not */
+	if (json_is_boolean(req) || json_is_string(req))
+		required = json_is_true(req);
+	kb = strrchr(pl->key, '/') != NULL ? strrchr(pl->key, '/') + 1 :
+	    pl->key;
+	name = params_secondary_name(kb, ps);
+	lname = params_secondary_name(pl->name, ps);
+	/* "pattern?" is the short form of required: false */
+	if ((n = strlen(name)) > 0 && name[n - 1] == '?') {
+		name[n - 1] = '\0';
+		lname[strlen(lname) - 1] = '\0';
+		required = 0;
+	}
+	if (*name == '\0' || params_secondary_has(p, lname)) {
+		rc = 0;
+		goto out;
+	}
+	if (!fetch_safe_rel(name) || !fetch_safe_rel(lname) ||
+	    strchr(lname, '/') != NULL) {
+		err_set(err, CWLD_EXIT_USAGE, "input '%s': secondaryFiles "
+		    "pattern '%s' of '%s' gives '%s', which cannot name a local "
+		    "file", id, ps, uri, lname);
+		goto out;
+	}
+	key = xasprintf("s3://%s/%.*s%s", pl->bucket, (int)(kb - pl->key),
+	    pl->key, name);
+	if ((l = fetch_find(f, key, lname)) == NULL) {
+		l = fetch_add_loc(f);
+		l->uri = key;
+		key = NULL;
+		l->bucket = xstrdup(pl->bucket);
+		l->key = xasprintf("%.*s%s", (int)(kb - pl->key), pl->key,
+		    name);
+		l->name = lname;
+		lname = NULL;
+		ldir = fs_dirname(pl->local);
+		l->local = fs_join(ldir, l->name);
+		l->optional = !required;
+		l->what = xasprintf("input '%s': secondary file '%s' of '%s'",
+		    id, l->name, uri);
+	}
+	c->op->secs = xreallocarray(c->op->secs, c->op->nsecs + 1,
+	    sizeof *c->op->secs);
+	s = &c->op->secs[c->op->nsecs++];
+	s->primary = json_incref(p);
+	s->ploc = pl;
+	s->loc = l;
+	rc = 0;
+out:
+	free(name);
+	free(lname);
+	free(ldir);
+	free(key);
+	return rc;
+}
+
+/* Whether an input (or field) spec gets a listing of its Directory. */
+static int
+fetch_listed(const struct fetch_collect *c, const json_t *spec)
+{
+	int ll = params_listing_parse(json_string_value(json_object_get(spec,
+	    "loadListing")));
+
+	return (ll == -1 ? (int)c->listing : ll) != PARAMS_LISTING_NONE;
+}
+
+/* An s3:// File or Directory v of the process's own input id (spec: the
+ * input or record field that declares it): its need, and its secondary
+ * files' copies. */
+static int
+fetch_input_leaf(struct fetch_collect *c, const char *id, json_t *v,
+    const json_t *spec)
+{
+	struct fetch_loc *l;
+	const json_t *sf, *e;
+	int is_file = fetch_strcmp0(json_string_value(json_object_get(v,
+	    "class")), "File") == 0;
+	size_t i;
+
+	if ((l = fetch_loc_for(c->op->f, v, c->err)) == NULL)
+		return -1;
+	if (c->all || (is_file ? json_is_true(json_object_get(spec,
+	    "loadContents")) : fetch_listed(c, spec)))
+		fetch_need(c->op, l, 1);
+	else if (is_file)
+		fetch_need(c->op, l, 0);
+	sf = json_object_get(spec, "secondaryFiles");
+	if (!is_file || sf == NULL || json_is_null(sf))
+		return 0;
+	if (!json_is_array(sf))
+		return fetch_secondary_one(c, id, v, l, sf);
+	json_array_foreach(sf, i, e) {
+		if (fetch_secondary_one(c, id, v, l, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Value v of type t of input id, spec the input or record field that
+ * declares it: through unions, arrays and record fields to each s3://
+ * File or Directory, as params will fill it. */
+static int
+fetch_input_walk(struct fetch_collect *c, const char *id, const json_t *t,
+    json_t *v, const json_t *spec)
+{
+	const json_t *e;
+	const char *name;
+	json_t *item;
+	size_t i;
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (json_is_array(t)) {
+		json_array_foreach(t, i, e) {
+			if (fetch_type_fits(e, v))
+				return fetch_input_walk(c, id, e, v, spec);
+		}
+		return 0;
+	}
+	if (json_is_object(t)) {
+		name = json_string_value(json_object_get(t, "type"));
+		if (name != NULL && strcmp(name, "array") == 0) {
+			json_array_foreach(v, i, item) {
+				if (fetch_input_walk(c, id, json_object_get(t,
+				    "items"), item, spec) != 0)
+					return -1;
+			}
+			return 0;
+		}
+		if (name != NULL && strcmp(name, "record") == 0) {
+			json_array_foreach(json_object_get(t, "fields"), i, e) {
+				name = json_string_value(json_object_get(e,
+				    "name"));
+				item = name != NULL ? json_object_get(v, name) :
+				    NULL;
+				if (fetch_input_walk(c, id, json_object_get(e,
+				    "type"), item, e) != 0)
+					return -1;
+			}
+			return 0;
+		}
+		return fetch_input_walk(c, id, json_object_get(t, "type"), v,
+		    spec);
+	}
+	if (!fetch_type_fits(t, v) || !fetch_is_s3(v))
+		return 0;
+	return fetch_input_leaf(c, id, v, spec);
+}
+
+/* Every other s3:// object (step defaults, secondaryFiles a job lists,
+ * values of type Any): a File looked at, the rest left for its step. */
+static int
+fetch_rest_fn(json_t *obj, void *arg)
+{
+	struct fetch_collect *c = arg;
+	struct fetch_loc *l;
+
+	if (!fetch_is_s3(obj))
+		return 0;
+	if ((l = fetch_loc_for(c->op->f, obj, c->err)) == NULL)
+		return -1;
+	if (c->all)
+		fetch_need(c->op, l, 1);
+	else if (!l->is_dir)
+		fetch_need(c->op, l, 0);
+	return 0;
+}
+
+/* Whether a step's "in" entry anywhere below process loads contents: it
+ * is read where the workflow binds it, before any launch could fetch. */
+static int
+fetch_steps_load(const json_t *process, int depth)
+{
+	const json_t *step, *in, *run;
+	size_t i, k;
+
+	if (depth > 64)
+		return 0;
+	json_array_foreach(json_object_get(process, "steps"), i, step) {
+		json_array_foreach(json_object_get(step, "in"), k, in) {
+			if (json_is_true(json_object_get(in, "loadContents")))
+				return 1;
+		}
+		run = json_object_get(step, "run");
+		if (json_is_object(run) && fetch_steps_load(run, depth + 1))
+			return 1;
+	}
+	return 0;
+}
+
+struct fetch_op *
+fetch_inputs(struct fetch *f, json_t *process, json_t *job, fetch_cb cb,
+    void *arg, struct cwld_err *err)
+{
+	struct fetch_op *op = fetch_op_new(f, cb, arg);
+	struct fetch_collect c = { op, err, 0, PARAMS_LISTING_NONE };
+	const char *ver = json_string_value(json_object_get(process,
+	    "cwlVersion"));
+	const json_t *ll = sched_find_req(process, NULL, NULL,
+	    "LoadListingRequirement", NULL);
+	const char *id;
+	json_t *in, *v;
+	size_t i;
+	int l;
+
+	op->process = process;
+	op->job = job;
+	c.all = fetch_steps_load(process, 0);
+	if (ver != NULL && strcmp(ver, "v1.0") == 0)
+		c.listing = PARAMS_LISTING_DEEP;
+	if (ll != NULL && (l = params_listing_parse(json_string_value(
+	    json_object_get(ll, "loadListing")))) >= 0)
+		c.listing = (enum params_listing)l;
+	json_array_foreach(json_object_get(process, "inputs"), i, in) {
+		id = json_string_value(json_object_get(in, "id"));
+		if (id == NULL)
+			continue;
+		if ((v = json_object_get(job, id)) == NULL)
+			v = json_object_get(in, "default");
+		if (fetch_input_walk(&c, id, json_object_get(in, "type"), v,
+		    in) != 0)
+			goto fail;
+	}
+	if (fetch_walk(process, job, fetch_rest_fn, &c) != 0)
+		goto fail;
+	/* a secondary file comes as its primary does: beside a copy made
+	 * now, where params finds it, or looked at and listed */
+	for (i = 0; i < op->nsecs; i++) {
+		const struct fetch_need *pn = fetch_needs(op, op->secs[i].ploc);
+
+		fetch_need(op, op->secs[i].loc, pn != NULL && pn->data);
+	}
+	return fetch_op_start(f, op, err);
+fail:
+	fetch_op_free(op);
+	return NULL;
+}
+
+/* --- the run's staging --------------------------------------------------- */
+
+struct fetch *
+fetch_new(struct event_base *base, const char *dir,
+    const struct s3_config *cfg)
+{
+	struct fetch *f = xcalloc(1, sizeof *f);
+
 	f->base = base;
-	f->process = process;
-	f->job = job;
+	f->cfg = cfg;
 	f->dir = xstrdup(dir);
-	f->cb = cb;
-	f->arg = arg;
 	TAILQ_INIT(&f->queue);
 	TAILQ_INIT(&f->running);
-	if (fetch_walk(process, job, fetch_collect_fn, &c) != 0 ||
-	    fetch_collect_secondary(f, err) != 0)
-		goto fail;
-	f->done_ev = event_new(base, -1, 0, fetch_done_cb, f);
-	if (f->done_ev == NULL) {
-		err_set(err, CWLD_EXIT_FAILED, "fetch: cannot create an event");
-		goto fail;
+	TAILQ_INIT(&f->ops);
+	if ((f->settle_ev = event_new(base, -1, 0, fetch_settle_cb, f)) ==
+	    NULL) {
+		free(f->dir);
+		free(f);
+		return NULL;
 	}
-	if ((f->s3 = s3_new(base, cfg, err)) == NULL)
-		goto fail;
-	for (i = 0; i < f->nlocs; i++) {
-		struct fetch_loc *l = &f->locs[i];
-
-		parent = fs_dirname(l->local);
-		if (fs_mkdir_p(l->is_dir ? l->local : parent, err) != 0)
-			goto fail;
-		free(parent);
-		parent = NULL;
-		fetch_enqueue(f, l, l->is_dir, l->key, l->local);
-	}
-	fetch_pump(f);
-	if (f->error != NULL) {
-		err_set(err, CWLD_EXIT_FAILED, "%s", f->error);
-		goto fail;
-	}
-	/* nothing to fetch: done at the loop's next turn */
-	fetch_check_done(f);
 	return f;
-fail:
-	free(parent);
-	fetch_free(f);
-	return NULL;
+}
+
+void
+fetch_stop(struct fetch *f, const char *why)
+{
+	size_t i;
+
+	if (f == NULL || f->stopped != NULL)
+		return;
+	f->stopped = xstrdup(why);
+	fetch_drop_tasks(f, NULL);
+	for (i = 0; i < f->nlocs; i++) {
+		struct fetch_loc *l = f->locs[i];
+
+		if (l->data == FETCH_BUSY)
+			fetch_loc_fail(f, l, 1, why);
+		if (l->meta == FETCH_BUSY)
+			fetch_loc_fail(f, l, 0, why);
+	}
+	fetch_settle_soon(f);
 }
 
 void
 fetch_free(struct fetch *f)
 {
+	struct fetch_op *op;
 	size_t i;
 
 	if (f == NULL)
 		return;
-	fetch_stop_all(f);
+	fetch_drop_tasks(f, NULL);
+	while ((op = TAILQ_FIRST(&f->ops)) != NULL)
+		fetch_op_cancel(op);
 	s3_free(f->s3);
-	if (f->done_ev != NULL)
-		event_free(f->done_ev);
-	for (i = 0; i < f->nlocs; i++) {
-		free(f->locs[i].uri);
-		free(f->locs[i].bucket);
-		free(f->locs[i].key);
-		free(f->locs[i].local);
-		free(f->locs[i].what);
-	}
+	event_free(f->settle_ev);
+	for (i = 0; i < f->nlocs; i++)
+		fetch_loc_free(f->locs[i]);
 	free(f->locs);
 	free(f->dir);
-	free(f->error);
+	free(f->stopped);
 	free(f);
 }
 

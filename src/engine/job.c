@@ -17,6 +17,7 @@
 #include "cwld/dockerfile.h"
 #include "cwld/exec_local.h"
 #include "cwld/expr.h"
+#include "cwld/fetch.h"
 #include "cwld/fs.h"
 #include "cwld/job.h"
 #include "cwld/log.h"
@@ -60,6 +61,7 @@ struct job {
 	int tmp_pooled; /* tmpdir came from sched_tmp_take: given back at the end */
 	struct sched_res want, held; /* asked of the pool, held while it runs */
 	double rt_cores, rt_ram, rt_outsz, rt_tmpsz; /* runtime.* before rounding */
+	struct fetch_op *fetch_op; /* its s3:// inputs on their way */
 	int res_failed;  /* ResourceRequirement could not be evaluated: res_err */
 	struct cwld_err res_err;
 	int attempt_done; /* its final state is recorded */
@@ -91,6 +93,7 @@ job_free(struct job *j)
 
 	if (j == NULL)
 		return;
+	fetch_op_cancel(j->fetch_op);
 	json_decref(j->tool);
 	json_decref(j->inputs);
 	json_decref(j->reqs);
@@ -1925,6 +1928,64 @@ job_resumed_cb(evutil_socket_t fd, short what, void *arg)
 	json_decref(outputs);
 }
 
+static int
+job_is_file(const json_t *v)
+{
+	const char *c = json_string_value(json_object_get(v, "class"));
+
+	return c != NULL && strcmp(c, "File") == 0;
+}
+
+/* Asks for the slot the job's resources need; it launches when it has
+ * one. */
+static void
+job_queue(struct job *j)
+{
+	/* A failure here fails the launch, where it is recorded as any other. */
+	if (job_eval_resources(j, &j->res_err) < 0)
+		j->res_failed = 1;
+	sched_slot_acquire(j->s, job_label(j), &j->want, &j->held, job_launch, j);
+}
+
+/* The job's s3:// inputs are local copies now: loadContents, which params
+ * could not honour for a remote File, is, and the job queues. */
+static void
+job_inputs_fetched(void *arg, const char *error)
+{
+	struct job *j = arg;
+	struct cwld_err err = { 0 };
+	const json_t *in;
+	json_t *v, *e;
+	size_t i, k;
+
+	j->fetch_op = NULL;
+	if (error != NULL) {
+		job_fail(j, CWLD_EXIT_FAILED, "%s", error);
+		return;
+	}
+	json_array_foreach(json_object_get(j->tool, "inputs"), i, in) {
+		if (!json_is_true(json_object_get(in, "loadContents")))
+			continue;
+		v = json_object_get(j->inputs, json_string_value(json_object_get(in, "id")));
+		if (!json_is_array(v)) {
+			if (job_is_file(v) && json_object_get(v, "path") != NULL &&
+			    params_load_contents(v, &err) < 0)
+				goto fail;
+			continue;
+		}
+		json_array_foreach(v, k, e) {
+			if (job_is_file(e) && json_object_get(e, "path") != NULL &&
+			    params_load_contents(e, &err) < 0)
+				goto fail;
+		}
+	}
+	job_queue(j);
+	return;
+fail:
+	job_fail(j, err.code, "input '%s': %s", json_string_value(json_object_get(in, "id")),
+	    err.msg);
+}
+
 int
 job_start(struct sched *s, const json_t *tool, const json_t *inputs, const char *name,
     const json_t *reqs, const json_t *hints, sched_done_cb cb, void *arg,
@@ -1967,9 +2028,23 @@ job_start(struct sched *s, const json_t *tool, const json_t *inputs, const char 
 		}
 		return 0;
 	}
-	/* A failure here fails the launch, where it is recorded as any other. */
-	if (job_eval_resources(j, &j->res_err) < 0)
-		j->res_failed = 1;
-	sched_slot_acquire(s, job_label(j), &j->want, &j->held, job_launch, j);
+	/* s3:// inputs are downloaded before the job asks for a slot: a
+	 * transfer holds no core */
+	if (fetch_has_remote(j->inputs)) {
+		if (sched_opts(s)->fetch == NULL) {
+			err_set(err, CWLD_EXIT_UNSUPPORTED, "step '%s': an s3:// "
+			    "input, and this run stages none", job_label(j));
+			job_free(j);
+			return -1;
+		}
+		j->fetch_op = fetch_value(sched_opts(s)->fetch, j->inputs,
+		    job_inputs_fetched, j, err);
+		if (j->fetch_op == NULL) {
+			job_free(j);
+			return -1;
+		}
+		return 0;
+	}
+	job_queue(j);
 	return 0;
 }

@@ -42,7 +42,10 @@ struct runs_run {
 	int resume;
 	struct upload_probe *probe; /* output_location checked, before s */
 	int probed;
-	struct fetch *fetch;     /* its s3:// inputs, before s exists */
+	struct fetch *fetch;     /* its s3:// copies, from its launch */
+	struct fetch_op *in_op;  /* what its start needs from S3, before s */
+	struct fetch_op *out_op; /* outputs passed through from S3, after */
+	int outs_staged;
 	struct sched *s;
 	int done;
 	int status;
@@ -111,9 +114,9 @@ runs_run_free(struct runs_run *run)
 	if (run == NULL)
 		return;
 	upload_probe_free(run->probe);
-	fetch_free(run->fetch);
 	upload_free(run->up);
-	sched_free(run->s);
+	sched_free(run->s); /* its jobs' waits go before the fetch */
+	fetch_free(run->fetch);
 	json_decref(run->options);
 	json_decref(run->process);
 	json_decref(run->inputs);
@@ -340,6 +343,15 @@ runs_finish(struct runs *r, struct runs_run *run)
 		if (fs_rm_rf(outdir, &err) < 0)
 			log_warnx("run %s: cannot remove %s: %s", run->id, outdir, err.msg);
 	}
+	if (run->fetch != NULL) {
+		long n;
+		long long bytes;
+
+		fetch_stats(run->fetch, &n, &bytes);
+		if (n > 0)
+			log_info("run %s: fetched %ld object%s (%lld bytes) from S3", run->id, n,
+			    n == 1 ? "" : "s", bytes);
+	}
 	log_info("run %s finished: %s%s%s", run->id, state, error ? ": " : "", error ? error : "");
 	runs_changed(r, run->id, state, error);
 	free(outdir);
@@ -414,6 +426,41 @@ out:
 }
 
 static void
+runs_outs_fetched(void *arg, const char *error)
+{
+	struct runs_run *run = arg;
+
+	run->out_op = NULL;
+	if (error != NULL) {
+		run->status = CWLD_EXIT_FAILED;
+		free(run->msg);
+		run->msg = xasprintf("fetching the outputs from S3: %s", error);
+	}
+	event_active(run->r->reap, 0, 0);
+}
+
+/* Starts downloading the s3:// Files and Directories among a successful
+ * run's outputs; 0 while that goes on, -1 when there are none (or the run
+ * failed: its status says). */
+static int
+runs_stage_outputs(struct runs_run *run)
+{
+	struct cwld_err err = { 0 };
+
+	run->outs_staged = 1;
+	if (run->fetch == NULL || !fetch_has_remote(run->outputs))
+		return -1;
+	run->out_op = fetch_value(run->fetch, run->outputs, runs_outs_fetched, run, &err);
+	if (run->out_op == NULL) {
+		run->status = CWLD_EXIT_FAILED;
+		free(run->msg);
+		run->msg = xasprintf("fetching the outputs from S3: %s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
 runs_reap_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct runs *r = arg;
@@ -423,7 +470,11 @@ runs_reap_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (run = TAILQ_FIRST(&r->active); run != NULL; run = next) {
 		next = TAILQ_NEXT(run, entry);
-		if (!run->done || (run->up != NULL && !run->up_done))
+		if (!run->done || (run->up != NULL && !run->up_done) || run->out_op != NULL)
+			continue;
+		/* outputs that are inputs passed through, still in S3, are
+		 * downloaded as a step would */
+		if (run->status == 0 && !run->outs_staged && runs_stage_outputs(run) == 0)
 			continue;
 		/* a success is one only once its outputs are where it was told */
 		if (run->status == 0 && run->output_location != NULL && run->up == NULL &&
@@ -523,6 +574,7 @@ runs_start_sched(struct runs *r, struct runs_run *run, struct cwld_err *err)
 	so.pool = r->pool;
 	so.daemon = 1;
 	so.resume = run->resume;
+	so.fetch = run->fetch;
 	if ((run->s = sched_new(r->base, r->st, &so, err)) == NULL)
 		return -1;
 	sched_set_observer(run->s, &runs_sched_observer, run);
@@ -539,14 +591,17 @@ runs_fetched(void *arg, const char *error)
 	long n;
 	long long bytes;
 
+	run->in_op = NULL;
 	if (error != NULL) {
 		runs_fail_async(run, CWLD_EXIT_FAILED, error);
 		return;
 	}
 	fetch_stats(run->fetch, &n, &bytes);
-	log_info("run %s: fetched %ld object%s (%lld bytes) from S3", run->id, n,
-	    n == 1 ? "" : "s", bytes);
-	/* the copies are completed (size, checksum, listing) like any file */
+	if (n > 0)
+		log_info("run %s: fetched %ld object%s (%lld bytes) from S3 before its "
+		    "first step", run->id, n, n == 1 ? "" : "s", bytes);
+	/* the copies are completed (size, checksum, listing) like any file;
+	 * what stays in S3 is left as it is */
 	filled = sched_fill_inputs(run->process, NULL, NULL, run->inputs, "file:///", 0, &err);
 	if (filled == NULL) {
 		char *why = xasprintf("inputs fetched from S3: %s", err.msg);
@@ -561,20 +616,27 @@ runs_fetched(void *arg, const char *error)
 		runs_fail_async(run, err.code, err.msg);
 }
 
-/* The rest of runs_launch: its s3:// inputs fetched first when it has
- * any, then its scheduler. 0, or -1 with err (nothing started). */
+/* The rest of runs_launch: its s3:// inputs looked at first when it has
+ * any (and what its start reads downloaded), then its scheduler, whose
+ * steps download the rest. 0, or -1 with err (nothing started). */
 static int
 runs_launch_inputs(struct runs *r, struct runs_run *run, struct cwld_err *err)
 {
 	char *dir;
 
+	if (run->fetch == NULL) {
+		dir = fs_join(run->run_dir, "inputs");
+		run->fetch = fetch_new(r->base, dir, &r->o.s3);
+		free(dir);
+		if (run->fetch == NULL)
+			return err_set(err, CWLD_EXIT_FAILED, "run %s: cannot create an "
+			    "event", run->id);
+	}
 	if (fetch_count(run->process, run->inputs) == 0)
 		return runs_start_sched(r, run, err);
-	dir = fs_join(run->run_dir, "inputs");
-	run->fetch = fetch_start(r->base, run->process, run->inputs, dir, &r->o.s3,
-	    runs_fetched, run, err);
-	free(dir);
-	return run->fetch != NULL ? 0 : -1;
+	run->in_op = fetch_inputs(run->fetch, run->process, run->inputs, runs_fetched,
+	    run, err);
+	return run->in_op != NULL ? 0 : -1;
 }
 
 static void
@@ -763,17 +825,28 @@ runs_cancel(struct runs *r, const char *run_id, int *finished, struct cwld_err *
 			    "cancelled while its outputs were uploaded");
 			return 0;
 		}
+		if (run->out_op != NULL) {
+			log_info("run %s: cancel requested while its outputs came from S3",
+			    run_id);
+			fetch_op_cancel(run->out_op);
+			run->out_op = NULL;
+			run->cancelled = 1;
+			runs_fail_async(run, CWLD_EXIT_FAILED,
+			    "cancelled while its outputs were fetched from S3");
+			return 0;
+		}
 		if (run->done)
 			continue;
 		log_info("run %s: cancel requested", run_id);
 		if (run->s == NULL) {
-			runs_fail_async(run, CWLD_EXIT_FAILED, run->fetch != NULL ?
+			runs_fail_async(run, CWLD_EXIT_FAILED, run->in_op != NULL ?
 			    "cancelled while its inputs were fetched" :
 			    "cancelled before its first step");
 			upload_probe_free(run->probe);
 			run->probe = NULL;
 			fetch_free(run->fetch);
 			run->fetch = NULL;
+			run->in_op = NULL;
 			run->cancelled = 1;
 			return 0;
 		}

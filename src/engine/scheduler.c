@@ -16,6 +16,7 @@
 #include "cwld/docker.h"
 #include "cwld/exec_local.h"
 #include "cwld/expr.h"
+#include "cwld/fetch.h"
 #include "cwld/fs.h"
 #include "cwld/job.h"
 #include "cwld/log.h"
@@ -705,6 +706,7 @@ sched_cancel(struct sched *s)
 	}
 	if (s->local)
 		exec_local_cancel_all(s->local);
+	fetch_stop(s->opts.fetch, "cancelled"); /* downloads for steps */
 	/* Queued launches go at once and fail on seeing the flag. */
 	event_active(s->kick, 0, 0);
 }

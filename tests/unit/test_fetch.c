@@ -110,7 +110,7 @@ test_fetch_count_steps(void **state)
 	json_decref(job);
 }
 
-/* fetch_start on job for process; returns its error (new string) and the
+/* fetch_inputs on job for process; returns its error (new string) and the
  * error's code in *code. */
 static char *
 test_fetch_refused_by(const char *process_text_, const char *job_text,
@@ -126,11 +126,13 @@ test_fetch_refused_by(const char *process_text_, const char *job_text,
 
 	memset(&cfg, 0, sizeof cfg);
 	cfg.endpoint = "http://127.0.0.1:1";
-	f = fetch_start(base, p, job, "/tmp/cwld-test-fetch-never", &cfg,
-	    test_fetch_cb, &g, &err);
-	assert_null(f);
+	f = fetch_new(base, "/tmp/cwld-test-fetch-never", &cfg);
+	assert_non_null(f);
+	assert_null(fetch_inputs(f, p, job, test_fetch_cb, &g, &err));
+	event_base_loop(base, EVLOOP_NONBLOCK);
 	assert_int_equal(g.calls, 0);
 	assert_int_equal(access("/tmp/cwld-test-fetch-never", F_OK), -1);
+	fetch_free(f);
 	json_decref(p);
 	json_decref(job);
 	event_base_free(base);
@@ -239,8 +241,8 @@ test_fetch_unreachable(void **state)
 	cfg.secret_key = "SK";
 	cfg.max_attempts = 2;
 	cfg.retry_base_ms = 1;
-	f = fetch_start(base, p, job, tmpl, &cfg, test_fetch_cb, &g, &err);
-	assert_non_null(f);
+	f = fetch_new(base, tmpl, &cfg);
+	assert_non_null(fetch_inputs(f, p, job, test_fetch_cb, &g, &err));
 	assert_int_equal(g.calls, 0);
 	event_base_dispatch(base);
 	assert_int_equal(g.calls, 1);
@@ -262,6 +264,161 @@ test_fetch_unreachable(void **state)
 	fs_rm_rf(tmpl, NULL);
 }
 
+/* What the start (or a step's wait) asks the server first, told by the
+ * error of a server that is not there: the error names the request.
+ * proc/job as JSON; value: fetch_value on it instead when not NULL. The
+ * error (new string, or NULL) is returned; *job_out keeps the job. */
+static char *
+test_fetch_first(const char *proc_text, const char *job_text,
+    const char *value_text, json_t **job_out)
+{
+	struct event_base *base = event_base_new();
+	struct s3_config cfg;
+	struct cwld_err err = { 0, "" };
+	struct got g = { 0, NULL, base };
+	char tmpl[] = "/tmp/cwld-test-fetch.XXXXXX";
+	json_t *p = tu_json(proc_text);
+	json_t *job = tu_json(value_text != NULL ? value_text : job_text);
+	struct fetch *f;
+
+	assert_non_null(mkdtemp(tmpl));
+	memset(&cfg, 0, sizeof cfg);
+	cfg.endpoint = "http://127.0.0.1:1";
+	cfg.access_key = "AK";
+	cfg.secret_key = "SK";
+	cfg.max_attempts = 1;
+	f = fetch_new(base, tmpl, &cfg);
+	if (value_text != NULL)
+		assert_non_null(fetch_value(f, job, test_fetch_cb, &g, &err));
+	else
+		assert_non_null(fetch_inputs(f, p, job, test_fetch_cb, &g,
+		    &err));
+	event_base_dispatch(base);
+	assert_int_equal(g.calls, 1);
+	fetch_free(f);
+	json_decref(p);
+	if (job_out != NULL)
+		*job_out = job;
+	else
+		json_decref(job);
+	event_base_free(base);
+	fs_rm_rf(tmpl, NULL);
+	return g.error;
+}
+
+static void
+test_fetch_lazy(void **state)
+{
+	static const char file_in[] = "{\"cwlVersion\": \"v1.2\", "
+	    "\"inputs\": [{\"id\": \"a\", \"type\": \"File\"}]}";
+	static const char file_job[] = "{\"a\": {\"class\": \"File\", "
+	    "\"location\": \"s3://bkt/k/a.txt\"}}";
+	static const char dir_job[] = "{\"a\": {\"class\": \"Directory\", "
+	    "\"location\": \"s3://bkt/k\"}}";
+	json_t *job = NULL;
+	char *e;
+
+	(void)state;
+	/* a File is looked at, not downloaded */
+	e = test_fetch_first(file_in, file_job, NULL, NULL);
+	assert_non_null(e);
+	assert_non_null(strstr(e, "s3: HEAD s3://bkt/k/a.txt: "));
+	free(e);
+	/* unless the input loads its contents */
+	e = test_fetch_first("{\"inputs\": [{\"id\": \"a\", \"type\": "
+	    "\"File\", \"loadContents\": true}]}", file_job, NULL, NULL);
+	assert_non_null(strstr(e, "s3: GET s3://bkt/k/a.txt: "));
+	free(e);
+	/* or a step's "in" does, anywhere in the workflow */
+	e = test_fetch_first("{\"class\": \"Workflow\", \"inputs\": [{\"id\": "
+	    "\"a\", \"type\": \"File\"}], \"steps\": [{\"id\": \"s\", "
+	    "\"in\": [{\"id\": \"x\", \"source\": \"a\", "
+	    "\"loadContents\": true}], \"run\": {\"class\": "
+	    "\"CommandLineTool\", \"inputs\": []}}]}", file_job, NULL, NULL);
+	assert_non_null(strstr(e, "s3: GET s3://bkt/k/a.txt: "));
+	free(e);
+	/* a Directory without a listing waits for its step: nothing asked,
+	 * it keeps its location and gets its name */
+	e = test_fetch_first("{\"cwlVersion\": \"v1.2\", \"inputs\": "
+	    "[{\"id\": \"a\", \"type\": \"Directory\"}]}", dir_job, NULL,
+	    &job);
+	assert_null(e);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    job, "a"), "location")), "s3://bkt/k");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    job, "a"), "basename")), "k");
+	json_decref(job);
+	/* with a listing (v1.0's default deep one, or loadListing) it is
+	 * listed now */
+	e = test_fetch_first("{\"cwlVersion\": \"v1.0\", \"inputs\": "
+	    "[{\"id\": \"a\", \"type\": \"Directory\"}]}", dir_job, NULL,
+	    NULL);
+	assert_non_null(strstr(e, "s3: LIST s3://bkt/k/: "));
+	free(e);
+	e = test_fetch_first("{\"cwlVersion\": \"v1.2\", \"inputs\": "
+	    "[{\"id\": \"a\", \"type\": \"Directory\", \"loadListing\": "
+	    "\"shallow_listing\"}]}", dir_job, NULL, NULL);
+	assert_non_null(strstr(e, "s3: LIST s3://bkt/k/: "));
+	free(e);
+	/* a step's wait downloads, and leaves the value as it was when it
+	 * cannot */
+	e = test_fetch_first(file_in, NULL, "{\"x\": [{\"class\": \"File\", "
+	    "\"location\": \"s3://bkt/k/b.txt\", \"basename\": \"b\"}]}",
+	    &job);
+	assert_non_null(strstr(e, "s3: GET s3://bkt/k/b.txt: "));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(job, "x"), 0), "location")), "s3://bkt/k/b.txt");
+	json_decref(job);
+	free(e);
+}
+
+/* A cancelled run ends the waits in flight, and any later one, with the
+ * reason; a wait forgotten is never called back. */
+static void
+test_fetch_stop(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct s3_config cfg;
+	struct cwld_err err = { 0, "" };
+	struct got g = { 0, NULL, base }, g2 = { 0, NULL, base };
+	struct got g3 = { 0, NULL, base };
+	json_t *v = tu_json("{\"class\": \"File\", \"location\": "
+	    "\"s3://bkt/a\"}");
+	json_t *w = tu_json("{\"class\": \"File\", \"location\": "
+	    "\"s3://bkt/b\"}");
+	struct fetch *f;
+	struct fetch_op *op;
+
+	(void)state;
+	memset(&cfg, 0, sizeof cfg);
+	/* a server that takes the connection and never answers */
+	cfg.endpoint = "http://10.255.255.1:9";
+	cfg.access_key = "AK";
+	cfg.secret_key = "SK";
+	f = fetch_new(base, "/tmp/cwld-test-fetch-never", &cfg);
+	assert_non_null(fetch_value(f, v, test_fetch_cb, &g, &err));
+	op = fetch_value(f, w, test_fetch_cb, &g3, &err);
+	assert_non_null(op);
+	fetch_op_cancel(op);
+	fetch_stop(f, "cancelled");
+	event_base_dispatch(base);
+	assert_int_equal(g.calls, 1);
+	assert_string_equal(g.error, "cancelled");
+	assert_int_equal(g3.calls, 0);
+	assert_non_null(fetch_value(f, w, test_fetch_cb, &g2, &err));
+	event_base_dispatch(base);
+	assert_int_equal(g2.calls, 1);
+	assert_string_equal(g2.error, "cancelled");
+	assert_int_equal(access("/tmp/cwld-test-fetch-never/1/a", F_OK), -1);
+	fetch_free(f);
+	fs_rm_rf("/tmp/cwld-test-fetch-never", NULL);
+	free(g.error);
+	free(g2.error);
+	json_decref(v);
+	json_decref(w);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -271,6 +428,8 @@ main(void)
 		cmocka_unit_test(test_fetch_bad_secondary),
 		cmocka_unit_test(test_fetch_bad_locations),
 		cmocka_unit_test(test_fetch_unreachable),
+		cmocka_unit_test(test_fetch_lazy),
+		cmocka_unit_test(test_fetch_stop),
 	};
 
 	/* no ~/.aws of the user's: the settings come from the tests */
