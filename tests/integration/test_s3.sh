@@ -322,10 +322,16 @@ cwld_s3 wfmissing "$SK" "$TMP/job-missing.yml"
 check "a missing input object fails the run" [ "$RC" = 1 ]
 check "naming it, with S3's message" has wfmissing.err 'cwld run: s3: HEAD s3://cwld-in/wf/missing.txt: NoSuchKey: The specified key does not exist.'
 check "no step ran, no output" [ ! -e "$TMP/wfmissing.outdir" ]
+sed 's#s3://cwld-in/wf/b.txt#s3://cwld-nosuch/wf/b.txt#' "$TMP/job.yml" >"$TMP/job-nobucket.yml"
+cwld_s3 wfnobucket "$SK" "$TMP/job-nobucket.yml"
+check "an input in a missing bucket fails the run before its first step" [ "$RC" = 1 ] && [ ! -e "$TMP/wfnobucket.outdir" ]
+# (a HEAD answer has no body: one listing of the key says what is missing)
+check "  with S3's NoSuchBucket" grep -qE \
+	'^cwld run: s3: LIST s3://cwld-nosuch/wf/b.txt: NoSuchBucket: The specified bucket does not exist' "$TMP/wfnobucket.err"
 cwld_s3 wfbad wrong-secret "$TMP/job.yml"
-# (whichever of the three requests is answered first)
+# (the first File's HEAD is refused, 403, and a listing of its key says why)
 check "wrong credentials fail the run" grep -qE \
-	'^cwld run: s3: (GET|LIST) s3://cwld-in/wf/[^:]*: SignatureDoesNotMatch: ' "$TMP/wfbad.err"
+	'^cwld run: s3: LIST s3://cwld-in/wf/[^:]*: SignatureDoesNotMatch: ' "$TMP/wfbad.err"
 check "  with exit status 1" [ "$RC" = 1 ]
 check "and leave no work directory behind" [ -z "$(ls -A "$TMP/state/runs" 2>/dev/null)" ]
 # --s3-credentials FILE: the keys from a file, not the environment (whose
