@@ -304,6 +304,17 @@ out:
 	return rc;
 }
 
+/* The run failed after its steps: recorded so, with why. */
+static void
+run_record_failure(struct store *st, const char *run_id, const char *why)
+{
+	struct cwld_err err = { 0 };
+
+	if (store_run_set_state(st, run_id, STORE_FAILED, NULL, &err) < 0 ||
+	    store_run_set_error(st, run_id, why, &err) < 0)
+		log_warnx("run %s: %s", run_id, err.msg);
+}
+
 static void
 run_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -639,9 +650,7 @@ cmd_run(int argc, char **argv)
 		char *why = xasprintf("fetching the outputs from S3: %s", err.msg);
 
 		fprintf(stderr, "cwld run: run %s failed: %s\n", run_id, why);
-		if (store_run_set_state(st, run_id, STORE_FAILED, NULL, &err) < 0 ||
-		    store_run_set_error(st, run_id, why, &err) < 0)
-			log_warnx("run %s: %s", run_id, err.msg);
+		run_record_failure(st, run_id, why);
 		free(why);
 		rc = CWLD_EXIT_FAILED;
 		goto out;
@@ -657,9 +666,7 @@ cmd_run(int argc, char **argv)
 
 		fprintf(stderr, "cwld run: run %s failed: %s (the outputs are in %s)\n", run_id,
 		    why, outdir);
-		if (store_run_set_state(st, run_id, STORE_FAILED, NULL, &err) < 0 ||
-		    store_run_set_error(st, run_id, why, &err) < 0)
-			log_warnx("run %s: %s", run_id, err.msg);
+		run_record_failure(st, run_id, why);
 		free(why);
 		rc = CWLD_EXIT_FAILED;
 		goto out;

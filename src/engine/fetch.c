@@ -68,6 +68,7 @@ struct fetch_task {
 	struct s3_op *op;
 	char *error;     /* why a listing was stopped; an explanation's
 	                  * HEAD error */
+	int seen;        /* an explanation's listing had an object */
 	int found;       /* an explanation's key is there */
 };
 
@@ -628,6 +629,7 @@ fetch_explain_each(void *arg, const struct s3_object *o)
 {
 	struct fetch_task *t = arg;
 
+	t->seen = 1;
 	t->found = strcmp(o->key, t->key) == 0;
 	return -1; /* one is enough: the listing ends here */
 }
@@ -640,13 +642,13 @@ fetch_explain_done(void *arg, const struct s3_result *r)
 	char *msg;
 
 	fetch_task_done(t);
-	if (r->status == 200 && !t->found) {
+	if ((r->error == NULL || t->seen) && !t->found) {
 		/* S3's own words, which a HEAD cannot carry */
 		msg = xasprintf("s3: HEAD %s: NoSuchKey: The specified key does "
 		    "not exist.", t->loc->uri);
 		fetch_loc_fail(f, t->loc, 0, msg);
 		free(msg);
-	} else if (r->status != 200 && *r->code != '\0' &&
+	} else if (r->error != NULL && !t->seen && *r->code != '\0' &&
 	    strcmp(r->code, "AccessDenied") != 0) {
 		/* NoSuchBucket, SignatureDoesNotMatch, InvalidAccessKeyId...;
 		 * a key that may read but not list says no more than HEAD */

@@ -322,6 +322,11 @@ cwld_s3 wfmissing "$SK" "$TMP/job-missing.yml"
 check "a missing input object fails the run" [ "$RC" = 1 ]
 check "naming it, with S3's message" has wfmissing.err 'cwld run: s3: HEAD s3://cwld-in/wf/missing.txt: NoSuchKey: The specified key does not exist.'
 check "no step ran, no output" [ ! -e "$TMP/wfmissing.outdir" ]
+# a key that only begins another's is missing all the same
+sed 's#wf/b.txt#wf/b.tx#' "$TMP/job.yml" >"$TMP/job-prefix.yml"
+cwld_s3 wfprefix "$SK" "$TMP/job-prefix.yml"
+check "a missing key that begins an existing one fails the run with NoSuchKey" [ "$RC" = 1 ] &&
+	has wfprefix.err 'cwld run: s3: HEAD s3://cwld-in/wf/b.tx: NoSuchKey: The specified key does not exist.'
 sed 's#s3://cwld-in/wf/b.txt#s3://cwld-nosuch/wf/b.txt#' "$TMP/job.yml" >"$TMP/job-nobucket.yml"
 cwld_s3 wfnobucket "$SK" "$TMP/job-nobucket.yml"
 check "an input in a missing bucket fails the run before its first step" [ "$RC" = 1 ] && [ ! -e "$TMP/wfnobucket.outdir" ]
