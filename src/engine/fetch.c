@@ -381,7 +381,12 @@ fetch_loc_for(struct fetch *f, const json_t *obj, struct cwld_err *err)
 	}
 	l->name = name;
 	name = NULL;
-	num = xasprintf("%s/%zu", f->dir, ++f->nslots);
+	/* a slot a daemon before a restart used may hold a copy that a
+	 * resumed step's recorded outputs still point at */
+	for (num = NULL; num == NULL || fs_exists(num);) {
+		free(num);
+		num = xasprintf("%s/%zu", f->dir, ++f->nslots);
+	}
 	l->local = fs_join(num, l->name);
 	free(num);
 out:

@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -372,6 +374,48 @@ test_fetch_lazy(void **state)
 	free(e);
 }
 
+/* A slot directory that exists (a daemon before a restart made it, and a
+ * resumed step's outputs may point into it) is not used again. */
+static void
+test_fetch_slot_kept(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct s3_config cfg;
+	struct cwld_err err = { 0, "" };
+	struct got g = { 0, NULL, base };
+	char tmpl[] = "/tmp/cwld-test-fetch.XXXXXX";
+	char *one, *two;
+	json_t *v = tu_json("{\"class\": \"File\", \"location\": "
+	    "\"s3://bkt/a\"}");
+	struct fetch *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	one = xasprintf("%s/1", tmpl);
+	two = xasprintf("%s/2", tmpl);
+	assert_int_equal(mkdir(one, 0755), 0);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.endpoint = "http://127.0.0.1:1";
+	cfg.access_key = "AK";
+	cfg.secret_key = "SK";
+	cfg.max_attempts = 1;
+	f = fetch_new(base, tmpl, &cfg);
+	assert_non_null(fetch_value(f, v, test_fetch_cb, &g, &err));
+	event_base_dispatch(base);
+	assert_int_equal(g.calls, 1);
+	assert_non_null(g.error);
+	/* the copy was to be made in 2/, and 1/ was left as it was */
+	assert_int_equal(access(two, F_OK), 0);
+	assert_int_equal(rmdir(one), 0);
+	fetch_free(f);
+	fs_rm_rf(tmpl, NULL);
+	free(one);
+	free(two);
+	free(g.error);
+	json_decref(v);
+	event_base_free(base);
+}
+
 /* A cancelled run ends the waits in flight, and any later one, with the
  * reason; a wait forgotten is never called back. */
 static void
@@ -430,6 +474,7 @@ main(void)
 		cmocka_unit_test(test_fetch_unreachable),
 		cmocka_unit_test(test_fetch_lazy),
 		cmocka_unit_test(test_fetch_stop),
+		cmocka_unit_test(test_fetch_slot_kept),
 	};
 
 	/* no ~/.aws of the user's: the settings come from the tests */
