@@ -945,6 +945,7 @@ fetch_settle_cb(evutil_socket_t fd, short what, void *arg)
 	struct fetch_rewrite rw = { f, 1, &err };
 	struct fetch_op *op;
 	const char *why = NULL;
+	char *msg;
 	int st = 0;
 
 	(void)fd;
@@ -967,7 +968,11 @@ fetch_settle_cb(evutil_socket_t fd, short what, void *arg)
 		} else if (st > 0) {
 			fetch_inputs_apply(op);
 		}
-		op->cb(op->arg, st > 0 ? NULL : why);
+		/* a copy: the callback may stop the fetch, which replaces
+		 * the errors of locations still under way */
+		msg = st > 0 ? NULL : xstrdup(why != NULL ? why : "failed");
+		op->cb(op->arg, msg);
+		free(msg);
 		fetch_op_free(op);
 	}
 }
