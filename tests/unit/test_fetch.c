@@ -45,6 +45,19 @@ test_fetch_cb(void *arg, const char *error)
 	event_base_loopbreak(g->base);
 }
 
+/* Settings of a server that is not there (nothing listens on port 1),
+ * with keys, tried attempts times. */
+static void
+test_fetch_nowhere(struct s3_config *cfg, int attempts)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->endpoint = "http://127.0.0.1:1";
+	cfg->access_key = "AK";
+	cfg->secret_key = "SK";
+	cfg->max_attempts = attempts;
+	cfg->retry_base_ms = 1;
+}
+
 static void
 test_fetch_count(void **state)
 {
@@ -237,12 +250,7 @@ test_fetch_unreachable(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(tmpl));
-	memset(&cfg, 0, sizeof cfg);
-	cfg.endpoint = "http://127.0.0.1:1";
-	cfg.access_key = "AK";
-	cfg.secret_key = "SK";
-	cfg.max_attempts = 2;
-	cfg.retry_base_ms = 1;
+	test_fetch_nowhere(&cfg, 2);
 	f = fetch_new(base, tmpl, &cfg);
 	assert_non_null(fetch_inputs(f, p, job, test_fetch_cb, &g, &err));
 	assert_int_equal(g.calls, 0);
@@ -284,11 +292,7 @@ test_fetch_first(const char *proc_text, const char *job_text,
 	struct fetch *f;
 
 	assert_non_null(mkdtemp(tmpl));
-	memset(&cfg, 0, sizeof cfg);
-	cfg.endpoint = "http://127.0.0.1:1";
-	cfg.access_key = "AK";
-	cfg.secret_key = "SK";
-	cfg.max_attempts = 1;
+	test_fetch_nowhere(&cfg, 1);
 	f = fetch_new(base, tmpl, &cfg);
 	if (value_text != NULL)
 		assert_non_null(fetch_value(f, job, test_fetch_cb, &g, &err));
@@ -394,11 +398,7 @@ test_fetch_slot_kept(void **state)
 	one = xasprintf("%s/1", tmpl);
 	two = xasprintf("%s/2", tmpl);
 	assert_int_equal(mkdir(one, 0755), 0);
-	memset(&cfg, 0, sizeof cfg);
-	cfg.endpoint = "http://127.0.0.1:1";
-	cfg.access_key = "AK";
-	cfg.secret_key = "SK";
-	cfg.max_attempts = 1;
+	test_fetch_nowhere(&cfg, 1);
 	f = fetch_new(base, tmpl, &cfg);
 	assert_non_null(fetch_value(f, v, test_fetch_cb, &g, &err));
 	event_base_dispatch(base);
