@@ -826,12 +826,32 @@ fetch_op_state(const struct fetch_op *op, const char **why)
 	return ready;
 }
 
-/* The local copy replaces an s3:// location in the object: the location
- * of a value a step gets is completed there (path, size, name parts),
- * the run's inputs are completed later by params. */
+/* The copy an s3:// object names, when the run has made (or planned) one;
+ * NULL for other objects. */
+static const struct fetch_loc *
+fetch_lookup(struct fetch *f, const json_t *obj)
+{
+	const char *loc = json_string_value(json_object_get(obj, "location"));
+	const struct fetch_loc *l = NULL;
+	char *bucket = NULL, *key = NULL, *name;
+
+	if (!fetch_is_s3(obj) || s3_uri_parse(loc, &bucket, &key, NULL) != 0)
+		return NULL;
+	name = fetch_obj_name(obj, bucket, key);
+	l = fetch_find(f, loc, name);
+	free(bucket);
+	free(key);
+	free(name);
+	return l;
+}
+
+/* An s3:// object whose copy is made points at it: completed there (path,
+ * size, name parts) for a step's value, left to params for the run's
+ * inputs. At the start, one that stays remote is described instead: the
+ * parts of its name and, for a File looked at, its size. */
 struct fetch_rewrite {
 	struct fetch *f;
-	int complete;
+	int complete;       /* a step's value, else the run's inputs */
 	struct cwld_err *err;
 };
 
@@ -839,18 +859,12 @@ static int
 fetch_rewrite_fn(json_t *obj, void *arg)
 {
 	struct fetch_rewrite *rw = arg;
-	const struct fetch_loc *l;
-	char *bucket = NULL, *key = NULL, *name = NULL, *uri;
-	const char *loc = json_string_value(json_object_get(obj, "location"));
-	int rc = 0;
+	const struct fetch_loc *l = fetch_lookup(rw->f, obj);
+	char *uri, *root, *ext;
 
-	if (!fetch_is_s3(obj))
+	if (l == NULL)
 		return 0;
-	if (s3_uri_parse(loc, &bucket, &key, NULL) != 0)
-		return 0;
-	name = fetch_obj_name(obj, bucket, key);
-	l = fetch_find(rw->f, loc, name);
-	if (l != NULL && l->data == FETCH_DONE) {
+	if (l->data == FETCH_DONE) {
 		uri = uri_from_path(l->local);
 		json_object_set_new(obj, "location", json_string(uri));
 		free(uri);
@@ -859,56 +873,33 @@ fetch_rewrite_fn(json_t *obj, void *arg)
 			json_object_del(obj, "listing");
 		if (rw->complete && params_complete_file_ex(obj, NULL, 0,
 		    PARAMS_LISTING_NONE, rw->err) != 0)
-			rc = -1;
-	}
-	free(bucket);
-	free(key);
-	free(name);
-	return rc;
-}
-
-/* What the start of a run knows of a File it did not download: its size
- * and the parts of its name. */
-static int
-fetch_describe_fn(json_t *obj, void *arg)
-{
-	struct fetch *f = arg;
-	const struct fetch_loc *l;
-	char *bucket = NULL, *key = NULL, *name = NULL, *root, *ext;
-	const char *loc = json_string_value(json_object_get(obj, "location"));
-
-	if (!fetch_is_s3(obj) || s3_uri_parse(loc, &bucket, &key, NULL) != 0)
+			return -1;
 		return 0;
-	name = fetch_obj_name(obj, bucket, key);
-	if ((l = fetch_find(f, loc, name)) != NULL) {
-		json_object_set_new(obj, "basename", json_string(name));
-		if (!l->is_dir) {
-			params_split_name(name, &root, &ext);
-			json_object_set_new(obj, "nameroot", json_string(root));
-			json_object_set_new(obj, "nameext", json_string(ext));
-			free(root);
-			free(ext);
-			if (l->meta == FETCH_DONE)
-				json_object_set_new(obj, "size",
-				    json_integer(l->size));
-		}
 	}
-	free(bucket);
-	free(key);
-	free(name);
+	if (rw->complete)
+		return 0;
+	json_object_set_new(obj, "basename", json_string(l->name));
+	if (l->is_dir)
+		return 0;
+	params_split_name(l->name, &root, &ext);
+	json_object_set_new(obj, "nameroot", json_string(root));
+	json_object_set_new(obj, "nameext", json_string(ext));
+	free(root);
+	free(ext);
+	if (l->meta == FETCH_DONE)
+		json_object_set_new(obj, "size", json_integer(l->size));
 	return 0;
 }
 
-/* A start's waits are met: what was downloaded is pointed at, what was
- * not is described, and the secondary files found for primaries that stay
- * remote are listed with them. */
+/* A start's waits are met: the secondary files found for primaries that
+ * stay remote are listed with them, then what was downloaded is pointed
+ * at and what was not described (fetch_rewrite_fn). */
 static void
 fetch_inputs_apply(struct fetch_op *op)
 {
 	struct fetch_rewrite rw = { op->f, 0, NULL };
 	const struct fetch_sec *s;
 	json_t *e;
-	char *root, *ext;
 	size_t i;
 
 	for (i = 0; i < op->nsecs; i++) {
@@ -917,13 +908,9 @@ fetch_inputs_apply(struct fetch_op *op)
 		    s->loc->data != FETCH_DONE) ||
 		    params_secondary_has(s->primary, s->loc->name))
 			continue;
-		params_split_name(s->loc->name, &root, &ext);
-		e = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "class", "File",
-		    "location", s->loc->uri, "basename", s->loc->name,
-		    "nameroot", root, "nameext", ext, "size",
-		    (json_int_t)s->loc->size);
-		free(root);
-		free(ext);
+		/* described by the walk below, as the others */
+		e = json_pack("{s:s, s:s, s:s}", "class", "File", "location",
+		    s->loc->uri, "basename", s->loc->name);
 		if (!json_is_array(json_object_get(s->primary,
 		    "secondaryFiles")))
 			json_object_set_new(s->primary, "secondaryFiles",
@@ -931,7 +918,6 @@ fetch_inputs_apply(struct fetch_op *op)
 		json_array_append_new(json_object_get(s->primary,
 		    "secondaryFiles"), e);
 	}
-	fetch_walk(op->process, op->job, fetch_describe_fn, op->f);
 	fetch_walk(op->process, op->job, fetch_rewrite_fn, &rw);
 }
 

@@ -1928,12 +1928,25 @@ job_resumed_cb(evutil_socket_t fd, short what, void *arg)
 	json_decref(outputs);
 }
 
+/* loadContents of one value of an input that asks for it: a File
+ * (alone or in an array) that is local now and has none yet. */
 static int
-job_is_file(const json_t *v)
+job_load_contents(json_t *v, struct cwld_err *err)
 {
 	const char *c = json_string_value(json_object_get(v, "class"));
+	json_t *e;
+	size_t i;
 
-	return c != NULL && strcmp(c, "File") == 0;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e) {
+			if (job_load_contents(e, err) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (c == NULL || strcmp(c, "File") != 0 || json_object_get(v, "path") == NULL)
+		return 0;
+	return params_load_contents(v, err);
 }
 
 /* Asks for the slot the job's resources need; it launches when it has
@@ -1955,8 +1968,8 @@ job_inputs_fetched(void *arg, const char *error)
 	struct job *j = arg;
 	struct cwld_err err = { 0 };
 	const json_t *in;
-	json_t *v, *e;
-	size_t i, k;
+	const char *id;
+	size_t i;
 
 	j->fetch_op = NULL;
 	if (error != NULL) {
@@ -1964,26 +1977,14 @@ job_inputs_fetched(void *arg, const char *error)
 		return;
 	}
 	json_array_foreach(json_object_get(j->tool, "inputs"), i, in) {
-		if (!json_is_true(json_object_get(in, "loadContents")))
-			continue;
-		v = json_object_get(j->inputs, json_string_value(json_object_get(in, "id")));
-		if (!json_is_array(v)) {
-			if (job_is_file(v) && json_object_get(v, "path") != NULL &&
-			    params_load_contents(v, &err) < 0)
-				goto fail;
-			continue;
-		}
-		json_array_foreach(v, k, e) {
-			if (job_is_file(e) && json_object_get(e, "path") != NULL &&
-			    params_load_contents(e, &err) < 0)
-				goto fail;
+		id = json_string_value(json_object_get(in, "id"));
+		if (json_is_true(json_object_get(in, "loadContents")) && id != NULL &&
+		    job_load_contents(json_object_get(j->inputs, id), &err) < 0) {
+			job_fail(j, err.code, "input '%s': %s", id, err.msg);
+			return;
 		}
 	}
 	job_queue(j);
-	return;
-fail:
-	job_fail(j, err.code, "input '%s': %s", json_string_value(json_object_get(in, "id")),
-	    err.msg);
 }
 
 int

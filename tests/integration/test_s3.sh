@@ -434,7 +434,7 @@ run lazy env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" HOME="$TMP/noho
 	"$CWLD" run --no-container --state-dir "$TMP/lazy-state" --s3-endpoint "$URL" -v --leave-workdir \
 	--outdir "$TMP/lazy.outdir" "$CWLD_SOURCE_DIR/tests/integration/s3/lazy.cwl" "$TMP/lazy.yml"
 check "a workflow whose steps get s3:// inputs at different times succeeds" [ "$RC" = 0 ]
-check "  the step after the first read its input and the first's output" \
+check "  the step after the first read its input and the first's output (made of its input's contents, loaded once downloaded)" \
 	[ "$(cat "$TMP/lazy.outdir/two.txt" 2>/dev/null)" = "$(printf 'late\none')" ]
 check "  an input passed straight to the outputs is there, downloaded at the end" \
 	[ "$(cat "$TMP/lazy.outdir/through.txt" 2>/dev/null)" = through ]

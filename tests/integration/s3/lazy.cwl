@@ -1,4 +1,5 @@
-# When s3:// inputs are downloaded: "first" for step one, "late" only once
+# When s3:// inputs are downloaded: "first" for step one (which reads its
+# contents), "late" only once
 # step one (which takes a second) is over, "never" not at all (the only
 # step that gets it is skipped), "through" at the end, as it is an output
 # itself. tests/integration/test_s3.sh compares the copies' times.
@@ -21,9 +22,12 @@ steps:
     out: [out]
     run:
       class: CommandLineTool
-      baseCommand: [sh, -c, 'cat "$0" >one.txt && sleep 1.1']
+      # its contents come through loadContents, loaded once the step's
+      # copy is made (the start downloads nothing)
+      baseCommand: [sh, -c, 'printf %s "$1" >one.txt && sleep 1.1']
+      arguments: [{position: 2, valueFrom: $(inputs.f.contents)}]
       inputs:
-        f: {type: File, inputBinding: {position: 1}}
+        f: {type: File, loadContents: true, inputBinding: {position: 1}}
       outputs:
         out: {type: File, outputBinding: {glob: one.txt}}
   two:
