@@ -34,6 +34,9 @@ void fetch_free(struct fetch *f);
 void fetch_stop(struct fetch *f, const char *why);
 /* Objects downloaded and bytes written so far, over all waits. */
 void fetch_stats(const struct fetch *f, long *objects, long long *bytes);
+/* Logs "run RUN_ID: fetched N objects (B bytes) from S3" when any was
+ * (at the end of a run). fetch_log_total(NULL, ...) does nothing. */
+void fetch_log_total(const struct fetch *f, const char *run_id);
 
 /* Number of File/Directory objects with an s3:// location in the job's
  * values, in the defaults of the inputs the job does not give, and in the

@@ -679,15 +679,7 @@ cmd_run(int argc, char **argv)
 		fflush(stdout);
 		free(text);
 	}
-	{
-		long n;
-		long long bytes;
-
-		fetch_stats(fetch, &n, &bytes);
-		if (n > 0)
-			log_info("run %s: fetched %ld object%s (%lld bytes) from S3", run_id, n,
-			    n == 1 ? "" : "s", bytes);
-	}
+	fetch_log_total(fetch, run_id);
 	log_info("run %s finished: success", run_id);
 	fetched = 0; /* the work dir below goes, or stays, as for any run */
 	if (!leave && fs_rm_rf(run_dir, &err) < 0)

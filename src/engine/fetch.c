@@ -1389,3 +1389,11 @@ fetch_stats(const struct fetch *f, long *objects, long long *bytes)
 	*objects = f->objects;
 	*bytes = f->bytes;
 }
+
+void
+fetch_log_total(const struct fetch *f, const char *run_id)
+{
+	if (f != NULL && f->objects > 0)
+		log_info("run %s: fetched %ld object%s (%lld bytes) from S3",
+		    run_id, f->objects, f->objects == 1 ? "" : "s", f->bytes);
+}

@@ -343,15 +343,7 @@ runs_finish(struct runs *r, struct runs_run *run)
 		if (fs_rm_rf(outdir, &err) < 0)
 			log_warnx("run %s: cannot remove %s: %s", run->id, outdir, err.msg);
 	}
-	if (run->fetch != NULL) {
-		long n;
-		long long bytes;
-
-		fetch_stats(run->fetch, &n, &bytes);
-		if (n > 0)
-			log_info("run %s: fetched %ld object%s (%lld bytes) from S3", run->id, n,
-			    n == 1 ? "" : "s", bytes);
-	}
+	fetch_log_total(run->fetch, run->id);
 	log_info("run %s finished: %s%s%s", run->id, state, error ? ": " : "", error ? error : "");
 	runs_changed(r, run->id, state, error);
 	free(outdir);
